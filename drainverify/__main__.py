@@ -1,0 +1,5 @@
+import sys
+
+from drainverify.cli import main
+
+sys.exit(main())

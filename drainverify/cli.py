@@ -1,0 +1,179 @@
+"""`drainverify`: the command line.
+
+    drainverify check   [--variant V]... [--property P]... [config flags] [--json F] [-j N]
+    drainverify replay  FILE [--explain]
+    drainverify list
+    drainverify bench   [--variant V]... [--property P]...
+
+Exit codes: 0 success (check: every cell matches the manifest), 1 a mismatch or a
+replay that did not reproduce, 2 bad input (a one-line error on stderr).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from model import manifest, variants
+from model import properties as props_mod
+from model.config import Config, ConfigError
+
+EXIT_OK, EXIT_MISMATCH, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(message)
+
+
+def _config_flags(p):
+    d = Config()
+    g = p.add_argument_group("configuration (shared by every command)")
+    g.add_argument("--cpus", type=int, default=d.cpus, help=f"at most this many CPUs (default {d.cpus})")
+    g.add_argument("--zones", type=int, default=d.zones, help=f"populated zones (default {d.zones})")
+    g.add_argument("--pages", type=int, default=d.pages, help=f"at most this many pages (default {d.pages})")
+    g.add_argument("--callers", type=int, default=d.callers, help=f"at most this many drain calls (default {d.callers})")
+    g.add_argument("--size", type=int, default=d.size,
+                   help=f"at most pages + callers + other operations per scenario (default {d.size})")
+    g.add_argument("--high", type=int, default=d.high, help=f"pcp->high (default {d.high})")
+    g.add_argument("--batch", type=int, default=d.batch, help=f"pcp->batch (default {d.batch})")
+    g.add_argument("--offstack", default=d.offstack, help="CONFIG_CPUMASK_OFFSTACK: y, n or both (default both)")
+    g.add_argument("--memory-model", default=d.memory_model, help="sc (default) or tso")
+    g.add_argument("--seed", type=int, default=d.seed, help="seed for the randomised engines (default 0)")
+
+
+def _config(a) -> Config:
+    return Config(cpus=a.cpus, zones=a.zones, pages=a.pages, callers=a.callers, size=a.size, high=a.high,
+                  batch=a.batch, offstack=a.offstack, memory_model=a.memory_model, seed=a.seed).validate()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="drainverify", description="Property-based verification of drain_all_pages().")
+    sub = p.add_subparsers(dest="cmd", parser_class=_Parser)
+    c = sub.add_parser("check", help="run the matrix of variants x properties")
+    c.add_argument("--variant", action="append", help="check this variant (repeatable; default all)")
+    c.add_argument("--property", action="append", help="check this property (repeatable; default all)")
+    c.add_argument("--json", metavar="FILE", help="write the matrix and counterexamples as JSON")
+    c.add_argument("--explain", action="store_true", help="print the lanes view of every counterexample")
+    c.add_argument("-j", "--jobs", type=int, default=0, help="parallel sweeps (default: all cores)")
+    _config_flags(c)
+    r = sub.add_parser("replay", help="replay one counterexample artifact and re-judge it")
+    r.add_argument("file")
+    r.add_argument("--explain", action="store_true", help="print the lanes view")
+    sub.add_parser("list", help="list the variants and the property ladder")
+    b = sub.add_parser("bench", help="time to the first minimal counterexample of each refuted pair")
+    b.add_argument("--variant", action="append")
+    b.add_argument("--property", action="append")
+    _config_flags(b)
+    return p
+
+
+def _names(given, known, get):
+    if not given:
+        return list(known)
+    for g in given:
+        get(g)           # raises with a one-line message
+    return list(dict.fromkeys(given))
+
+
+def cmd_check(a) -> int:
+    from drainverify import matrix
+    cfg = _config(a)
+    vnames = _names(a.variant, variants.NAMES, variants.get)
+    pnames = _names(a.property, props_mod.NAMES, props_mod.get)
+    if a.jobs < 0:
+        raise ConfigError("-j must be at least 1")
+    t0 = time.perf_counter()
+    m = matrix.run(vnames, pnames, cfg, jobs=a.jobs)
+    secs = time.perf_counter() - t0
+    if a.json:
+        with open(a.json, "w") as fh:
+            json.dump(m.to_json(), fh, indent=1, sort_keys=False)
+            fh.write("\n")
+    print(matrix.table(m, pnames))
+    from model.format import lanes
+    cells = [(vn, p, c) for vn, row in m.cells.items() for p, c in row.items()]
+    for vn, p, c in cells:
+        if not c["matches"]:
+            print(f"MISMATCH {vn} x {p}: got {c['verdict']}, expected {c['expected']}"
+                  + (f" ({c.get('reason')})" if c.get("reason") else ""))
+    if a.explain or len(vnames) == 1:
+        for vn, p, c in cells:
+            if c["counterexample"]:
+                print()
+                print(lanes(c["counterexample"]))
+    ok = sum(c["matches"] for _, _, c in cells)
+    print(f"{ok} passed, {len(cells) - ok} failed ({secs:.1f}s, matrix vs model/manifest.json)")
+    return EXIT_OK if m.all_match else EXIT_MISMATCH
+
+
+def cmd_replay(a) -> int:
+    from model.format import lanes
+    from model.history import from_artifact, replay, to_artifact, ReplayError
+    try:
+        with open(a.file) as fh:
+            art = json.load(fh)
+        if "variants" in art and "schema" not in art:
+            raise ValueError("this is a check --json matrix; pass one counterexample artifact")
+        vname, prop, scn, offstack, mm, choices = from_artifact(art)
+        v = variants.get(vname)
+        p = props_mod.get(prop)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"drainverify replay: cannot read {a.file}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        h = replay(v, scn, offstack, mm, choices, props=[p], run_to_end=False)
+    except ReplayError as exc:
+        print(f"drainverify replay: the schedule does not replay: {exc}")
+        return EXIT_MISMATCH
+    again = to_artifact(h, prop, art["configuration"], art.get("replay", ""))
+    same_verdict = again["verdict"] == art["verdict"] and again["violation"] == art["violation"]
+    same_final = again["final_state"] == art["final_state"]
+    if a.explain:
+        print(lanes(again))
+    if same_verdict and same_final:
+        print(f"reproduced: {prop} {again['verdict']} on {vname} ({len(choices)} steps)")
+        return EXIT_OK
+    print(f"NOT reproduced: recorded {art['verdict']} ({art['violation']}), replay gives "
+          f"{again['verdict']} ({again['violation']}){'' if same_final else '; final state differs'}")
+    return EXIT_MISMATCH
+
+
+def cmd_list(a) -> int:
+    print("variants:")
+    for name, v in variants.CORPUS.items():
+        print(f"  {name:26s} {v.summary}  [{v.source}]")
+    print("properties:")
+    for p in props_mod.LADDER:
+        print(f"  {p.name:26s} {p.claim}")
+    return EXIT_OK
+
+
+def cmd_bench(a) -> int:
+    from drainverify.bench import run_bench
+    cfg = _config(a)
+    vnames = _names(a.variant, variants.NAMES, variants.get)
+    pnames = _names(a.property, props_mod.NAMES, props_mod.get)
+    return run_bench(vnames, pnames, cfg)
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    try:
+        a = parser.parse_args(argv)
+        if a.cmd is None:
+            parser.print_help()
+            return EXIT_USAGE
+        return {"check": cmd_check, "replay": cmd_replay, "list": cmd_list, "bench": cmd_bench}[a.cmd](a)
+    except (UsageError, ConfigError, variants.UnknownVariant, props_mod.UnknownProperty) as exc:
+        print(f"drainverify: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,173 @@
+"""The verification matrix: variants x properties, each cell a graded verdict.
+
+Each (variant, OFFSTACK setting) is one exhaustive sweep (`model.explore`); the
+cells of a row are read off it:
+
+* `n/a`     the property's ingredient is absent in every setting run;
+* `refuted` some setting found a violation: the smallest counterexample (CPUs,
+            pages, callers, steps) is replayed in the model and attached;
+* `bounded` no violation within the bound, and the property's witness was reached
+            in every applicable setting;
+* `unknown` no violation, but the witness was never reached, nothing within the
+            bound exercised the property, or the state limit cut the search.
+
+Variants that allocate nothing behave the same under both OFFSTACK settings, so
+they are swept once.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+from model import manifest, variants
+from model.config import Config
+from model.explore import Bound, sweep
+from model.format import lanes
+from model.history import replay, to_artifact
+from model.properties import BY_NAME, LADDER
+
+
+def bound_of(cfg: Config) -> Bound:
+    return Bound(cpus=cfg.cpus, pages=cfg.pages, callers=cfg.callers, zones=cfg.zones,
+                 high=cfg.high, batch=cfg.batch, size=cfg.size)
+
+
+def settings_for(variant, cfg: Config) -> tuple[bool, ...]:
+    s = cfg.offstack_settings()
+    return s if variant.allocates else s[:1]
+
+
+def _job(args):
+    vname, offstack, cfg, props = args
+    v = variants.get(vname)
+    return vname, offstack, sweep(v, bound_of(cfg), offstack, cfg.memory_model,
+                                  props=[BY_NAME[p] for p in props])
+
+
+def replay_command(vname, prop, cfg: Config, offstack: bool, scn) -> str:
+    return (f"drainverify check --variant {vname} --property {prop} --cpus {scn.ncpus} "
+            f"--pages {scn.npages} --callers {scn.ncallers} --size {cfg.size} --zones {cfg.zones} --high {cfg.high} "
+            f"--batch {cfg.batch} --offstack {'y' if offstack else 'n'} --memory-model {cfg.memory_model}")
+
+
+def counterexample(vname, finding, cfg: Config, offstack: bool) -> dict:
+    v = variants.get(vname)
+    h = replay(v, finding.scenario, offstack, cfg.memory_model, finding.choices,
+               props=[BY_NAME[finding.prop]], run_to_end=False)
+    art = to_artifact(h, finding.prop, cfg.as_dict(),
+                      replay_command(vname, finding.prop, cfg, offstack, finding.scenario))
+    if art["verdict"] != "refuted":
+        raise AssertionError(f"counterexample for {vname} x {finding.prop} does not replay in the model")
+    return art
+
+
+def _size(f):
+    s = f.scenario
+    return (s.ncpus, s.npages, s.ncallers, len(f.choices))
+
+
+def cell(vname, prop, results, cfg: Config) -> dict:
+    v = variants.get(vname)
+    p = BY_NAME[prop]
+    exp = manifest.expected(vname, prop)
+    reasons = [p.applies(v, r.offstack) for r in results]
+    if all(x is not None for x in reasons):
+        c = {"verdict": "n/a", "reason": reasons[0]}
+    else:
+        found = [(r, r.findings[prop]) for r in results if prop in r.findings]
+        app = [r for r, why in zip(results, reasons) if why is None]
+        states = sum(r.states for r in app)
+        if found:
+            r, f = min(found, key=lambda rf: _size(rf[1]))
+            art = counterexample(vname, f, cfg, r.offstack)
+            c = {"verdict": "refuted", "reason": f.text,
+                 "detail": f"CONFIG_CPUMASK_OFFSTACK={'y' if r.offstack else 'n'}; found after "
+                           f"{f.found_after_scenarios + 1} scenario(s), {f.found_after_states} state(s), "
+                           f"{f.seconds:.2f}s",
+                 "counterexample": art}
+        elif not all(prop in r.judged for r in app):
+            c = {"verdict": "unknown", "reason": "no scenario within the bound exercises this property",
+                 "bound": app[0].bound.text()}
+        elif not all(prop in r.witnesses for r in app):
+            c = {"verdict": "unknown", "reason": f"witness never reached: {p.witness}",
+                 "bound": app[0].bound.text(), "states": states}
+        elif any(r.truncated for r in app):
+            c = {"verdict": "unknown", "reason": "the state or time limit cut the search",
+                 "bound": app[0].bound.text(), "states": states}
+        else:
+            c = {"verdict": "bounded", "bound": app[0].bound.text(),
+                 "states": states, "schedules": sum(r.schedules for r in app),
+                 "scenarios": sum(r.scenarios for r in app),
+                 "detail": f"witness reached: {p.witness}"}
+    c.setdefault("counterexample", None)
+    c["expected"] = manifest.expected_grade(exp, "bounded")
+    c["matches"] = manifest.matches(exp, c["verdict"])
+    if not c["matches"] and exp != "holds":
+        c["expected_reason"] = manifest.reason(vname, prop)
+    order = ["verdict", "expected", "matches"]
+    return {k: c[k] for k in order} | {k: v for k, v in c.items() if k not in order}
+
+
+@dataclass
+class Matrix:
+    cells: dict          # variant -> prop -> cell
+    config: Config
+
+    def to_json(self) -> dict:
+        return {"variants": self.cells}
+
+    @property
+    def all_match(self) -> bool:
+        return all(c["matches"] for row in self.cells.values() for c in row.values())
+
+
+def run(vnames, props, cfg: Config, jobs: int = 0, progress=None) -> Matrix:
+    jobs = jobs or os.cpu_count() or 1
+    work = [(vn, off, cfg, tuple(props)) for vn in vnames for off in settings_for(variants.get(vn), cfg)]
+    # biggest first, so two workers finish together
+    results: dict = {vn: [] for vn in vnames}
+    if jobs == 1 or len(work) == 1:
+        it = map(_job, work)
+        for vn, off, r in it:
+            results[vn].append(r)
+            if progress:
+                progress(vn, off)
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as ex:
+            for vn, off, r in ex.map(_job, work):
+                results[vn].append(r)
+                if progress:
+                    progress(vn, off)
+    cells = {}
+    for vn in vnames:
+        rs = sorted(results[vn], key=lambda r: r.offstack)
+        cells[vn] = {p: cell(vn, p, rs, cfg) for p in props}
+    return Matrix(cells, cfg)
+
+
+SYMBOL = {"refuted": "REFUTED", "bounded": "bounded", "no counterexample": "no cex", "proved": "proved",
+          "unknown": "UNKNOWN", "n/a": "n/a"}
+
+
+def table(m: Matrix, props) -> str:
+    short = {p: p.replace("_", " ").split()[0][:10] for p in props}
+    abbrev = {"conservation": "conserv", "returns": "returns", "quiescent_equivalence": "quiescent",
+              "misses_only_late_arrivals": "late-only", "entry_snapshot_drained": "entry-snap",
+              "disabled_pcp_left_empty": "disabled", "fallback_is_broadcast": "fallback",
+              "no_reclaim_recursion": "no-recurse", "ipi_only_where_pages": "ipi-only", "zone_scoped": "zone"}
+    cols = [abbrev.get(p, short[p]) for p in props]
+    w = max(len(v) for v in m.cells) + 1
+    cw = max(10, max(len(c) for c in cols) + 1)
+    lines = ["variant".ljust(w) + "".join(c.ljust(cw) for c in cols)]
+    for vn, row in m.cells.items():
+        line = vn.ljust(w)
+        for p in props:
+            c = row[p]
+            s = SYMBOL[c["verdict"]] + ("" if c["matches"] else "!")
+            line += s.ljust(cw)
+        lines.append(line.rstrip())
+    lines.append("")
+    lines.append("legend: " + ", ".join(f"{a} = {p}" for p, a in zip(props, cols)))
+    lines.append("'!' marks a cell that differs from model/manifest.json")
+    return "\n".join(lines)

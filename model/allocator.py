@@ -1,0 +1,99 @@
+"""The page allocator's decisions that matter to the drain: gfp flags of each era,
+the cpumask allocation under `CONFIG_CPUMASK_OFFSTACK`, and when an allocation may
+enter direct reclaim.
+
+Abstracts:
+
+* gfp flags (include/linux/gfp.h).  v3.2: `GFP_ATOMIC = __GFP_HIGH`,
+  `GFP_KERNEL = __GFP_WAIT|__GFP_IO|__GFP_FS`.  v4.4 ("mm, page_alloc: distinguish
+  between being unable to sleep, unwilling to sleep and avoiding waking kswapd")
+  replaced `__GFP_WAIT` by `__GFP_DIRECT_RECLAIM|__GFP_KSWAPD_RECLAIM`;
+  `GFP_ATOMIC = __GFP_HIGH|__GFP_ATOMIC|__GFP_KSWAPD_RECLAIM` until v6.2 and
+  `__GFP_HIGH|__GFP_KSWAPD_RECLAIM` from v6.3 ("mm: discard __GFP_ATOMIC");
+  `GFP_KERNEL = __GFP_RECLAIM|__GFP_IO|__GFP_FS`.  Flags are kept as names, not bit
+  values: only membership matters to the decisions below.
+* `zalloc_cpumask_var()` (lib/cpumask.c): with OFFSTACK=n the mask is on the stack
+  and nothing is allocated; with =y it is `kmalloc_node()` from a slab cache.  A
+  slab hit never reaches the page allocator (Gilad's argument in the seed); a miss
+  goes to `__alloc_pages_nodemask()`: the fast path `get_page_from_freelist()`, and
+  if that fails `__alloc_pages_slowpath()`.  Fault injection (`should_failslab()`)
+  fails the allocation outright.
+* `__alloc_pages_slowpath()` (v3.2): without `__GFP_WAIT` it gives up before
+  compaction and reclaim (`if (!wait) goto nopage`), after one more try with the
+  lower watermarks `__GFP_HIGH` grants (`ALLOC_HIGH`, dipping into reserves); a
+  `PF_MEMALLOC` task never enters direct reclaim ("Avoid recursion of direct
+  reclaim") but may use `ALLOC_NO_WATERMARKS`; otherwise it enters
+  `__alloc_pages_direct_reclaim()`.
+
+Simplification: the slab page and reserve pages are not among the scenario's pages
+(they come from elsewhere in the zone), so an allocation outcome is a choice the
+scheduler makes, not a function of the scenario's buddy lists.  What a choice
+*means* (which path, which flags allowed it) is recorded in the history.
+"""
+from __future__ import annotations
+
+ERAS = ("3.2", "3.4", "3.19", "4.4", "4.11", "5.0", "5.11", "6.0", "6.3", "6.11")
+
+
+def era_key(era: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in era.split("."))
+
+
+def era_at_least(era: str, other: str) -> bool:
+    return era_key(era) >= era_key(other)
+
+
+def gfp_flags(name: str, era: str) -> frozenset[str]:
+    """The flag set `name` (GFP_ATOMIC or GFP_KERNEL) expands to in `era`."""
+    if name == "GFP_ATOMIC":
+        if not era_at_least(era, "4.4"):
+            return frozenset({"__GFP_HIGH"})
+        if not era_at_least(era, "6.3"):
+            return frozenset({"__GFP_HIGH", "__GFP_ATOMIC", "__GFP_KSWAPD_RECLAIM"})
+        return frozenset({"__GFP_HIGH", "__GFP_KSWAPD_RECLAIM"})
+    if name == "GFP_KERNEL":
+        if not era_at_least(era, "4.4"):
+            return frozenset({"__GFP_WAIT", "__GFP_IO", "__GFP_FS"})
+        return frozenset({"__GFP_DIRECT_RECLAIM", "__GFP_KSWAPD_RECLAIM", "__GFP_IO", "__GFP_FS"})
+    raise ValueError(f"unknown gfp mask {name!r}")
+
+
+def reclaim_flag(era: str) -> str:
+    """The flag whose presence lets the slow path sleep in direct reclaim."""
+    return "__GFP_DIRECT_RECLAIM" if era_at_least(era, "4.4") else "__GFP_WAIT"
+
+
+def may_direct_reclaim(gfp: frozenset[str], era: str, pf_memalloc: bool) -> bool:
+    """`__alloc_pages_slowpath()`: can this allocation enter direct reclaim?"""
+    return reclaim_flag(era) in gfp and not pf_memalloc
+
+
+def may_use_reserves(gfp: frozenset[str], pf_memalloc: bool) -> bool:
+    """`gfp_to_alloc_flags()`: ALLOC_HIGH for __GFP_HIGH, ALLOC_NO_WATERMARKS for
+    PF_MEMALLOC: may the slow path succeed below the min watermark?"""
+    return "__GFP_HIGH" in gfp or pf_memalloc
+
+
+def cpumask_alloc_outcomes(gfp: frozenset[str], era: str, offstack: bool,
+                           pf_memalloc: bool) -> tuple[tuple[str, str], ...]:
+    """Every way `zalloc_cpumask_var(&mask, gfp)` can end, as (outcome, path).
+
+    outcome is "onstack" (OFFSTACK=n: nothing allocated, cannot fail), "ok",
+    "fail" or "reclaim" (the slow path enters direct reclaim).  Order is the order
+    the exhaustive driver explores them: the common case first.
+    """
+    if not offstack:
+        return (("onstack", "CONFIG_CPUMASK_OFFSTACK=n: mask on the stack"),)
+    # a slab hit and a slab miss served by the fast path end alike: one outcome
+    out = [
+        ("ok", "slab hit, or slab miss served by get_page_from_freelist"),
+        ("fail", "fault injected (should_failslab)"),
+    ]
+    if may_use_reserves(gfp, pf_memalloc):
+        out.append(("ok", "slab miss, slow path below min watermark (reserves)"))
+    if may_direct_reclaim(gfp, era, pf_memalloc):
+        out.append(("reclaim", f"slab miss, slow path: {reclaim_flag(era)} set -> direct reclaim"))
+    else:
+        why = "PF_MEMALLOC" if reclaim_flag(era) in gfp else f"no {reclaim_flag(era)}"
+        out.append(("fail", f"slab miss, slow path gives up ({why})"))
+    return tuple(out)

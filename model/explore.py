@@ -1,0 +1,246 @@
+"""The bounded exhaustive driver: every scenario up to a bound, every schedule.
+
+Scenarios come smallest first, ordered by (CPUs, pages, drain callers, other
+operations); within one scenario, schedules are explored breadth-first over
+deduplicated nodes, so the first violation found for a property is a shortest
+schedule of a smallest scenario: a minimal counterexample in that order.  One
+sweep judges every property of the ladder at once (each property's monitor is
+part of the node) and stops early once every applicable property is refuted.
+
+A "no counterexample" from here is `bounded`: it comes with the bound and the
+number of scenarios, distinct states, transitions and complete schedules (paths
+through the deduplicated state graph) it covered.
+
+Scenario shape (kept small on purpose, and stated in every verdict): each CPU's
+task runs at most `ops` background operations (a free of a page it holds, or an
+allocation) before its drain calls; callers are drains of the kinds the variant's
+API offers (NULL zone, each zone if it takes a zone, from direct reclaim if it
+allocates) and "disable then drain" of each zone.
+"""
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass, field
+from typing import Optional
+
+from .properties import LADDER
+from .runtime import Runtime
+from .scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Bound:
+    cpus: int = 2
+    pages: int = 2
+    callers: int = 2
+    ops: int = 1           # background frees/allocs in the whole scenario
+    size: int = 4          # pages + callers + ops
+    zones: int = 2
+    high: int = 4
+    batch: int = 2
+    max_states: int = 200_000
+
+    def text(self) -> str:
+        return (f"cpus<={self.cpus}, zones={self.zones}, pages<={self.pages}, callers<={self.callers}, "
+                f"other ops<={self.ops}, pages+callers+ops<={self.size}, high={self.high}, batch={self.batch}")
+
+
+@dataclass
+class Finding:
+    prop: str
+    text: str
+    scenario: Scenario
+    choices: tuple
+    found_after_scenarios: int
+    found_after_states: int
+    seconds: float
+
+
+@dataclass
+class SweepResult:
+    variant: str
+    offstack: bool
+    memory_model: str
+    bound: Bound
+    findings: dict = field(default_factory=dict)     # prop -> Finding
+    witnesses: set = field(default_factory=set)      # props whose witness was reached
+    judged: set = field(default_factory=set)         # props some scenario judged
+    scenarios: int = 0
+    states: int = 0
+    transitions: int = 0
+    schedules: int = 0
+    seconds: float = 0.0
+    truncated: bool = False
+
+
+def call_kinds(variant, zones: int):
+    kinds = [("drain", None)]
+    if variant.zone_arg:
+        kinds += [("drain", z) for z in range(zones)]
+    if variant.allocates:
+        kinds.append(("reclaim_drain", None))
+    kinds += [("disable", z) for z in range(zones)]
+    return kinds
+
+
+def scenarios(variant, bound: Bound, zone_names):
+    """Every scenario within the bound, smallest first."""
+    kinds = call_kinds(variant, bound.zones)
+    for ncpus in range(1, bound.cpus + 1):
+        for npages in range(0, bound.pages + 1):
+            for ncallers in range(1, bound.callers + 1):
+                for nops in range(0, bound.ops + 1):
+                    if npages + ncallers + nops > bound.size:
+                        continue
+                    yield from _scenarios_of(ncpus, npages, ncallers, nops, kinds, bound, zone_names)
+
+
+def _scenarios_of(ncpus, npages, ncallers, nops, kinds, bound, zone_names):
+    seen = set()
+    cpus = range(ncpus)
+    # callers: a sequence of (cpu, kind); per CPU the order matters, across CPUs not
+    for callers in itertools.product(itertools.product(cpus, range(len(kinds))), repeat=ncallers):
+        if list(callers) != sorted(callers, key=lambda x: x[0]):
+            continue
+        # a drain from direct reclaim is judged alone (no_reclaim_recursion is about
+        # one call's own allocation); with other callers it behaves as a plain drain
+        if ncallers > 1 and any(kinds[ki][0] == "reclaim_drain" for _, ki in callers):
+            continue
+        for page_zone in itertools.combinations_with_replacement(range(bound.zones), npages):
+            places = [("buddy",)] + [("pcp", c) for c in cpus] + [("held", c) for c in cpus]
+            for placement in itertools.product(places, repeat=npages):
+                # pages of one zone are interchangeable: keep placements sorted within a zone
+                if any(page_zone[i] == page_zone[i + 1] and placement[i] > placement[i + 1]
+                       for i in range(npages - 1)):
+                    continue
+                held = [p for p in range(npages) if placement[p][0] == "held"]
+                bg_choices = [("free", p, placement[p][1]) for p in held]
+                bg_choices += [("alloc", z, c) for c in cpus for z in range(bound.zones)]
+                for bg in itertools.combinations(bg_choices, nops):
+                    # every held page is freed (a held page nobody frees is just absent)
+                    if sorted(b[1] for b in bg if b[0] == "free") != held:
+                        continue
+                    # a page in buddy moves only if something allocates: without an
+                    # allocation the scenario equals a smaller one already explored
+                    if not any(b[0] == "alloc" for b in bg) and any(w[0] == "buddy" for w in placement):
+                        continue
+                    programs = [[] for _ in cpus]
+                    for b in bg:
+                        programs[b[2]].append((b[0], b[1]))
+                    for c, ki in callers:
+                        programs[c].append(kinds[ki])
+                    key = _canonical(page_zone, placement, programs, ncpus)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    yield Scenario(ncpus=ncpus, zone_names=tuple(zone_names), high=bound.high,
+                                   batch=bound.batch, page_zone=page_zone, placement=placement,
+                                   programs=tuple(tuple(p) for p in programs))
+
+
+def _canonical(page_zone, placement, programs, ncpus):
+    """The smallest relabelling of the CPUs: scenarios that differ only by CPU
+    numbering have the same behaviours up to that renaming."""
+    best = None
+    for perm in itertools.permutations(range(ncpus)):
+        pl = tuple(w if w[0] == "buddy" else (w[0], perm[w[1]]) for w in placement)
+        progs = [None] * ncpus
+        for c in range(ncpus):
+            progs[perm[c]] = tuple(programs[c])
+        key = (page_zone, pl, tuple(tuple((it[0], -1 if it[1] is None else it[1]) for it in p) for p in progs))
+        if best is None or key < best:
+            best = key
+    return best
+
+
+def explore_scenario(rt: Runtime, res: SweepResult, active: list, t0: float, max_states: int):
+    """Breadth-first search of every schedule of one scenario."""
+    root = rt.initial_node()
+    parent = {root: None}
+    frontier = [root]
+    order = []
+    succ_count = {}
+    truncated = False
+    while frontier:
+        nxt = []
+        for node in frontier:
+            order.append(node)
+            choices = rt.enabled(node)
+            succ = []
+            if not choices:
+                sigs = rt.finish(node)
+                _record(rt, res, active, sigs, node, None, parent, t0)
+            for ch in choices:
+                st = rt.step(node, ch)
+                res.transitions += 1
+                child = st.node
+                if st.signals:
+                    _record(rt, res, active, st.signals, node, ch, parent, t0)
+                succ.append(child)
+                if child not in parent:
+                    parent[child] = (node, ch)
+                    nxt.append(child)
+            succ_count[node] = succ
+            if len(parent) > max_states:
+                truncated = True
+                break
+        if truncated:
+            break
+        frontier = nxt
+    res.states += len(parent)
+    # complete schedules = paths from the root to a terminal node
+    paths = {}
+    for node in reversed(order):
+        s = succ_count.get(node)
+        paths[node] = 1 if not s else sum(paths.get(c, 1) for c in s)
+    res.schedules += paths.get(root, 1)
+    return truncated
+
+
+def _path(parent, node, last_choice):
+    choices = []
+    while parent.get(node) is not None:
+        node, ch = parent[node][0], parent[node][1]
+        choices.append(ch)
+    choices.reverse()
+    if last_choice is not None:
+        choices.append(last_choice)
+    return tuple(choices)
+
+
+def _record(rt, res, active, sigs, node, choice, parent, t0):
+    for i, kind, text in sigs:
+        p = rt.properties[i]
+        if kind == "witness":
+            res.witnesses.add(p.name)
+        elif kind == "violation" and p.name not in res.findings and p.name in active:
+            res.findings[p.name] = Finding(p.name, text, rt.scenario, _path(parent, node, choice),
+                                           res.scenarios, res.states + len(parent), time.perf_counter() - t0)
+
+
+def sweep(variant, bound: Bound, offstack: bool, memory_model: str = "sc", props=None,
+          stop_when_refuted: bool = True, time_budget: Optional[float] = None) -> SweepResult:
+    props = [p for p in (props or LADDER)]
+    applicable = [p for p in props if p.applies(variant, offstack) is None]
+    res = SweepResult(variant.name, offstack, memory_model, bound)
+    t0 = time.perf_counter()
+    zone_names = __import__("model.config", fromlist=["ZONE_NAMES"]).ZONE_NAMES[: bound.zones]
+    for scn in scenarios(variant, bound, zone_names):
+        active = [p.name for p in applicable if p.name not in res.findings]
+        if stop_when_refuted and not active:
+            break
+        want = [p for p in applicable if p.name in active and p.judges_scenario(scn)]
+        if not want:
+            continue
+        for p in want:
+            res.judged.add(p.name)
+        rt = Runtime(scn, variant, offstack, memory_model, properties=want)
+        res.scenarios += 1
+        if explore_scenario(rt, res, [p.name for p in want], t0, bound.max_states):
+            res.truncated = True
+        if time_budget is not None and time.perf_counter() - t0 > time_budget:
+            res.truncated = True
+            break
+    res.seconds = time.perf_counter() - t0
+    return res

@@ -1,0 +1,36 @@
+"""Expected verdicts as data: `manifest.json` holds, for every (variant, property)
+pair, `holds`, `refuted` (with a one-line reason) or `n/a` (with the reason the
+ingredient is absent), like a litmus test's `Result:` line or a TLA+ manifest."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+PATH = Path(__file__).with_name("manifest.json")
+HOLD_GRADES = ("bounded", "no counterexample", "proved")
+
+
+@lru_cache(maxsize=1)
+def load() -> dict:
+    return json.loads(PATH.read_text())["variants"]
+
+
+def expected(variant: str, prop: str) -> str:
+    """'holds', 'refuted' or 'n/a'."""
+    return load()[variant][prop]["verdict"]
+
+
+def reason(variant: str, prop: str):
+    return load()[variant][prop].get("reason")
+
+
+def matches(expected_verdict: str, verdict: str) -> bool:
+    if expected_verdict == "holds":
+        return verdict in HOLD_GRADES
+    return verdict == expected_verdict
+
+
+def expected_grade(expected_verdict: str, engine_grade: str = "bounded") -> str:
+    """The verdict string a matching cell shows (holds -> the engine's grade)."""
+    return engine_grade if expected_verdict == "holds" else expected_verdict

@@ -1,0 +1,342 @@
+"""The semantics of a step: actors, scheduling points, and one atomic step.
+
+Concurrency by explicit scheduling (DESIGN.md §5).  Every actor is a generator of
+kernel actions (`model.kernel`): the task on each CPU (running its scenario
+program), IPI handlers, work items and CPU hotplug.  A *node* is everything the
+future depends on: the kernel state, each live actor's position, and the property
+monitors' state.  A *choice* is which actor steps next (and, where the kernel
+could go several ways, which outcome): the two drivers make choices, nothing else
+does.
+
+Rules a step obeys:
+
+* A CPU runs one thing at a time: while an actor on CPU c has IRQs off (an
+  allocation between its `batch` load and its refill, an IPI handler, the
+  caller's local run inside `on_each_cpu()`), no other actor on c steps.  So IPI
+  handlers never run inside c's IRQs-off sections, and a caller waiting for its
+  IPIs (IRQs on) services IPIs sent to it.
+* A count load and the mask-bit store it leads to are separate steps; `set_bit`/
+  `clear_bit` are atomic.
+* Actions that touch only the actor's own frame (`Op.local`: a private cpumask,
+  call entry/return markers, handler entry/exit) are merged into the step of the
+  neighbouring visible action: entry markers into the next one, everything else
+  into the previous one.  They commute with every other actor's steps, so this
+  partial-order reduction loses no behaviour of the properties' observables, and
+  it keeps the explored space small.
+* Under `tso` a CPU with buffered stores offers one more choice: flush the oldest.
+
+Actor generators are deterministic functions of the results they were sent, so
+an actor's position is the sequence of those results (`log`, interned in a trie),
+and its next action is memoised per (actor, log): exploring a node never replays
+the whole run.
+
+Hand-traced interleaving (v3.4 static mask, the seed's claim 1 under concurrency,
+Mel Gorman 2012-01-30): cpu0's caller B loads cpu1's count = 0; cpu1 frees p0
+(count 0->1) and calls A; A loads cpu0 = 0 (clears bit 0), cpu1 = 1 (sets bit 1);
+B now stores its stale clear of bit 1; A sends IPIs to mask {} and, testing its
+own bit, skips the local run: p0 stays on cpu1's list after A returns.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple, Optional
+
+from . import kernel as K
+from .events import Ev
+from .state import KState, apply_store
+
+DONE = "done"
+STEP_LIMIT = 400          # steps one actor may take before it is declared hung
+
+
+class Crash(NamedTuple):
+    text: str
+
+
+class Actor(NamedTuple):
+    aid: tuple              # ("task", c) | ("ipi", c, call) | ("work", c, call) | ("hotplug",)
+    spec: tuple             # what its generator runs
+    log: int                # position: node id in the result trie
+    cpu: Optional[int]
+    call: Optional[tuple]   # current drain call
+    ncalls: int = 0
+
+
+class Node(NamedTuple):
+    k: KState
+    actors: tuple           # Actor, sorted by aid
+    mons: tuple             # one monitor state per property (None once decided)
+
+
+class Step(NamedTuple):
+    choice: tuple           # (aid, outcome index) or ("flush", cpu)
+    node: Node
+    events: tuple
+    signals: tuple          # (property index, "violation"|"witness", text)
+
+
+class Runtime:
+    """Everything fixed for one (scenario, variant, OFFSTACK, memory model) run."""
+
+    def __init__(self, scenario, variant, offstack: bool, memory_model: str = "sc",
+                 properties=(), step_limit: int = STEP_LIMIT):
+        self.scenario = scenario
+        self.variant = variant
+        self.offstack = offstack
+        self.memory_model = memory_model
+        self.tso = memory_model == "tso"
+        self.zone_names = scenario.zone_names
+        self.page_zone = scenario.page_zone
+        self.nzones = scenario.nzones
+        self.has_hotplug = bool(scenario.hotplug)
+        self.properties = tuple(properties)
+        self.step_limit = step_limit
+        self._child: dict = {}
+        self._parent: list = [(None, None, 0)]   # (parent id, result, depth)
+        self._ops: dict = {}
+        self._pool: dict = {}
+
+    # -- the result trie -------------------------------------------------------
+    def extend(self, log: int, result) -> int:
+        key = (log, result)
+        nid = self._child.get(key)
+        if nid is None:
+            nid = len(self._parent)
+            self._parent.append((log, result, self._parent[log][2] + 1))
+            self._child[key] = nid
+        return nid
+
+    def results(self, log: int) -> list:
+        out = []
+        while log:
+            log, r, _ = self._parent[log]
+            out.append(r)
+        out.reverse()
+        return out
+
+    def depth(self, log: int) -> int:
+        return self._parent[log][2]
+
+    # -- actors' generators ------------------------------------------------------
+    def _make_gen(self, a: Actor):
+        from .workload import task_program
+        kind = a.aid[0]
+        if kind == "task":
+            return task_program(self, a.cpu, a.spec)
+        if kind in ("ipi", "work"):
+            return _handler_wrapper(self, kind, a.cpu, a.spec[1], a.spec[2])
+        if kind == "hotplug":
+            return _hotplug_program(a.spec)
+        raise ValueError(f"unknown actor {a.aid}")
+
+    def next_op(self, a: Actor):
+        key = (a.aid, a.spec, a.log)
+        op = self._ops.get(key)
+        if op is not None:
+            return op
+        if self.depth(a.log) > self.step_limit:
+            op = Crash(f"did not return within {self.step_limit} steps")
+            self._ops[key] = op
+            return op
+        gen = None
+        try:
+            if a.log == 0:
+                gen = self._make_gen(a)
+                op = next(gen)
+            else:
+                parent, result, _ = self._parent[a.log]
+                gen = self._pool.pop((a.aid, a.spec, parent), None)
+                if gen is None:
+                    gen = self._make_gen(a)
+                    next(gen)
+                    for r in self.results(parent):
+                        gen.send(r)
+                op = gen.send(result)
+        except StopIteration:
+            op = DONE
+            gen = None
+        except Exception as exc:  # an implementation that raises gets a verdict
+            op = Crash(f"{type(exc).__name__}: {exc}")
+            gen = None
+        if op is not DONE and not isinstance(op, (K.Op, Crash)):
+            op = Crash(f"yielded {op!r}, which is not a kernel action")
+            gen = None
+        if gen is not None:
+            self._pool[key] = gen
+        self._ops[key] = op
+        return op
+
+    # -- nodes -------------------------------------------------------------------
+    def initial_node(self) -> Node:
+        s = self.scenario
+        k = KState.initial(s.ncpus, s.nzones, s.high, s.batch, len(self.variant.mask_names),
+                           s.placement, s.page_zone)
+        if s.offline:
+            k = k._replace(online=k.online & ~s.offline)
+        actors = [Actor(("task", c), ("task", tuple(prog)), 0, c, None)
+                  for c, prog in enumerate(s.programs) if prog]
+        if s.hotplug:
+            actors.append(Actor(("hotplug",), ("hotplug", tuple(s.hotplug)), 0, None, None))
+        mons = tuple(p.init(self, k) for p in self.properties)
+        node = Node(k, tuple(sorted(actors)), mons)
+        return node
+
+    def _cpu_free(self, k: KState, a: Actor) -> bool:
+        return a.cpu is None or k.irq[a.cpu] in (None, a.aid)
+
+    def _run(self, node: Node, a: Actor, outcome: int, events: list):
+        """One step of `a`: leading local ops, one visible op (or a crash) with the
+        chosen outcome, then trailing local ops.  Returns (node, actor or None once
+        finished), or None if a guard blocks."""
+        did_visible = False
+        while True:
+            op = self.next_op(a)
+            if op is DONE:
+                return node, None
+            if isinstance(op, Crash):
+                if did_visible:
+                    return node, a           # the crash is the next step
+                events.append(Ev("hang" if op.text.startswith("did not return") else "crash",
+                                 a.cpu, a.call, text=op.text))
+                return node, None
+            local = op.is_local(self)
+            if did_visible and (not local or isinstance(op, K.CallEnter)):
+                return node, a
+            if not self._cpu_free(node.k, a) or not op.guard(self, node, a):
+                return None
+            if local:
+                node, a = self._run_one_local(node, a, op, events)
+                continue
+            if self.tso and op.fence and a.cpu is not None and node.k.sbuf[a.cpu]:
+                return None
+            o = op.apply(self, node, a)[outcome]
+            did_visible = True
+            events.extend(o.events)
+            actors = node.actors
+            if o.spawn:
+                actors = actors + tuple(Actor(aid, spec, 0, cpu, call) for aid, spec, cpu, call in o.spawn)
+            node = Node(o.k, actors, node.mons)
+            a = a._replace(log=self.extend(a.log, o.result))
+
+    def _outcomes(self, node: Node, a: Actor) -> int:
+        """How many outcomes the actor's next step has (0: not enabled now)."""
+        scratch: list = []
+        while True:
+            op = self.next_op(a)
+            if op is DONE or isinstance(op, Crash):
+                return 1
+            if not self._cpu_free(node.k, a) or not op.guard(self, node, a):
+                return 0
+            if not op.is_local(self):
+                if self.tso and op.fence and a.cpu is not None and node.k.sbuf[a.cpu]:
+                    return 0
+                return len(op.apply(self, node, a))
+            node, a = self._run_one_local(node, a, op, scratch)
+
+    def _run_one_local(self, node, a, op, events):
+        if isinstance(op, K.CallEnter):
+            call = (a.cpu, a.ncalls)
+            events.append(Ev("call", a.cpu, call, what=op.what, zone=op.zone, ctx=op.ctx))
+            return node, a._replace(call=call, ncalls=a.ncalls + 1, log=self.extend(a.log, call))
+        if isinstance(op, K.CallReturn):
+            events.append(Ev("return", a.cpu, a.call))
+            return node, a._replace(call=None, log=self.extend(a.log, None))
+        o = op.apply(self, node, a)[0]
+        events.extend(o.events)
+        return Node(o.k, node.actors, node.mons), a._replace(log=self.extend(a.log, o.result))
+
+    def enabled(self, node: Node) -> list[tuple]:
+        """Every choice available at `node`, in a fixed order."""
+        choices = []
+        for a in node.actors:
+            n = self._outcomes(node, a)
+            choices.extend((a.aid, i) for i in range(n))
+        if self.tso:
+            for c in range(node.k.ncpus):
+                if node.k.sbuf[c]:
+                    choices.append((("flush", c), 0))
+        return choices
+
+    def step(self, node: Node, choice: tuple) -> Step:
+        aid, outcome = choice
+        events: list = []
+        if aid[0] == "flush":
+            c = aid[1]
+            k = node.k
+            store = k.sbuf[c][0]
+            k = apply_store(k, store).with_sbuf(c, k.sbuf[c][1:])
+            events.append(Ev("flush", c, None, store=store))
+            new = Node(k, node.actors, node.mons)
+        else:
+            idx = next(i for i, a in enumerate(node.actors) if a.aid == aid)
+            a = node.actors[idx]
+            rest = node.actors[:idx] + node.actors[idx + 1:]
+            base = Node(node.k, rest, node.mons)
+            res = self._run(base, a, outcome, events)
+            if res is None:
+                raise RuntimeError(f"choice {choice} is not enabled")
+            new, a2 = res
+            actors = new.actors + ((a2,) if a2 is not None else ())
+            new = Node(new.k, tuple(sorted(actors)), new.mons)
+        return self._judge(node, new, choice, events)
+
+    def _judge(self, before: Node, new: Node, choice, events) -> Step:
+        signals: list = []
+        mons = list(new.mons)
+        for i, p in enumerate(self.properties):
+            m = mons[i]
+            if m is None:
+                continue
+            out: list = []
+            for ev in events:
+                m = p.on_event(self, m, ev, new.k, out)
+            p.on_state(self, m, new, out)
+            signals.extend((i,) + sig for sig in out)
+            mons[i] = m
+        return Step(choice, Node(new.k, new.actors, tuple(mons)), tuple(events), tuple(signals))
+
+    def finish(self, node: Node) -> tuple:
+        """Signals at a node with no enabled choice: every actor done, or deadlock."""
+        signals: list = []
+        for i, p in enumerate(self.properties):
+            m = node.mons[i]
+            if m is None:
+                continue
+            out: list = []
+            p.on_final(self, m, node, node.actors, out)
+            signals.extend((i,) + sig for sig in out)
+        return tuple(signals)
+
+    def describe_block(self, a: Actor) -> str:
+        op = self.next_op(a)
+        name = type(op).__name__ if op is not DONE else "done"
+        return f"{actor_name(a.aid)} blocked in {KERNEL_NAMES.get(name, name)}"
+
+
+KERNEL_NAMES = {
+    "MutexLock": "mutex_lock(&pcpu_drain_mutex)",
+    "WaitForHandlers": "csd_lock_wait()/flush_work()",
+    "PcpSpinLock": "spin_lock(&pcp->lock)",
+    "RmqueueReadBatch": "buffered_rmqueue()",
+    "FreeHotColdPage": "free_hot_cold_page()",
+    "CpuOffline": "cpu_down()",
+}
+
+
+def actor_name(aid: tuple) -> str:
+    if aid[0] == "task":
+        return f"cpu{aid[1]} task"
+    if aid[0] in ("ipi", "work"):
+        call = aid[2]
+        return f"cpu{aid[1]} {'IPI handler' if aid[0] == 'ipi' else 'work item'} of cpu{call[0]}#{call[1]}"
+    return "hotplug"
+
+
+def _handler_wrapper(rt, kind, cpu, func, info):
+    yield K.HandlerEnter(kind)
+    yield from rt.variant.handler(func)(rt, cpu, info)
+    yield K.HandlerExit(kind)
+
+
+def _hotplug_program(spec):
+    for what, cpu in spec[1]:
+        yield (K.CpuOffline(cpu) if what == "offline" else K.CpuOnline(cpu))

@@ -1,0 +1,1 @@
+"""Z3 encodings of the property ladder (see proofs/README.md)."""
