@@ -83,8 +83,7 @@ def cell(vname, prop, results, cfg: Config) -> dict:
             art = counterexample(vname, f, cfg, r.offstack)
             c = {"verdict": "refuted", "reason": f.text,
                  "detail": f"CONFIG_CPUMASK_OFFSTACK={'y' if r.offstack else 'n'}; found after "
-                           f"{f.found_after_scenarios + 1} scenario(s), {f.found_after_states} state(s), "
-                           f"{f.seconds:.2f}s",
+                           f"{f.found_after_scenarios + 1} scenario(s), {f.found_after_states} state(s)",
                  "counterexample": art}
         elif not all(prop in r.judged for r in app):
             c = {"verdict": "unknown", "reason": "no scenario within the bound exercises this property",

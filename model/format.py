@@ -7,7 +7,7 @@ final state with the stranded page marked, and the one-line replay command.
 """
 from __future__ import annotations
 
-LANE = 44
+LANE = 50
 
 
 def event_text(e: dict) -> str:
@@ -32,7 +32,8 @@ def event_text(e: dict) -> str:
         return "free_cpumask_var()"
     if k == "ipi":
         tg = ",".join(f"cpu{t}" for t in e["targets"])
-        return f"IPI {{{tg}}}" + (" (broadcast)" if e.get("why") == "broadcast" else "")
+        note = " (broadcast)" if e.get("why") == "broadcast" else ("" if tg else ": no remote CPU")
+        return f"IPI {{{tg}}}{note}"
     if k == "work":
         return f"queue_work_on(cpu{e['target']})" + (" (forced)" if e.get("why") == "forced" else "")
     if k == "handler":
@@ -54,6 +55,8 @@ def event_text(e: dict) -> str:
     if k == "handler_done":
         return None
     if k in ("drain", "spill"):
+        if not e["pages"] and e["count"][0] == e["count"][1] == 0:
+            return f"drain pcp[cpu{e['target']}][{z}]: empty"
         pages = ",".join(f"p{p}" for p in e["pages"]) or "no page"
         who = "drain" if k == "drain" else "free_pcppages_bulk"
         c0, c1 = e["count"]

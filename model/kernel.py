@@ -47,6 +47,10 @@ class Op:
     def guard(self, rt, node, a) -> bool:
         return True
 
+    def outcomes(self, rt, node, a) -> int:
+        """How many ways this action can end (the scheduler's extra choices)."""
+        return 1
+
     def apply(self, rt, node, a) -> list[Out]:
         raise NotImplementedError
 
@@ -402,6 +406,9 @@ class ZallocCpumaskVar(Op):
     def is_local(self, rt):
         return not rt.offstack
 
+    def outcomes(self, rt, node, a):
+        return len(self.apply(rt, node, a))
+
     def apply(self, rt, node, a):
         k = node.k
         flags = gfp_flags(self.gfp, rt.variant.era)
@@ -463,6 +470,9 @@ class DirectReclaimEnter(Op):
     def __init__(self, depth=1):
         self.depth = depth
 
+    def outcomes(self, rt, node, a):
+        return 2
+
     def apply(self, rt, node, a):
         k = node.k
         outs = []
@@ -477,6 +487,9 @@ class RetryAllocation(Op):
     """`get_page_from_freelist()` retried after reclaim made progress: it may
     succeed (no drain) or fail (then `drain_all_pages()` once and retry)."""
     __slots__ = ()
+
+    def outcomes(self, rt, node, a):
+        return 2
 
     def apply(self, rt, node, a):
         return [Out(node.k, ok, (Ev("retry_alloc", a.cpu, a.call, ok=ok),)) for ok in (False, True)]

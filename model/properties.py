@@ -83,7 +83,7 @@ class Property:
     def on_event(self, rt, m, ev, k, out):
         return m
 
-    def on_state(self, rt, m, node, out):
+    def on_state(self, rt, m, node, out, events=()):
         pass
 
     def on_final(self, rt, m, node, blocked, out):
@@ -102,7 +102,13 @@ class Conservation(Property):
             out.append(("witness", self.witness))
         return m
 
-    def on_state(self, rt, m, node, out):
+    # only these events change page placement, counts, or end an IRQs-off section
+    _TOUCH = frozenset({"free", "spill", "drain", "refill", "alloc", "offline", "online", "flush", "irq",
+                        "handler_done", "pcp_unlock", "crash", "hang"})
+
+    def on_state(self, rt, m, node, out, events=None):
+        if events is not None and not any(e.kind in self._TOUCH for e in events):
+            return
         k = node.k
         seen: dict = {}
         for c, row in enumerate(k.pcp):
@@ -165,20 +171,23 @@ class QuiescentEquivalence(Property):
     judged_on = "single calls, no concurrency (allocation failures allowed)"
     witness = "a lone drain call started with a page on a pcp list of the requested zone(s)"
 
-    def judges_scenario(self, scenario):
-        return scenario.quiescent
-
-    def init(self, rt, k):
-        return () if rt.scenario.quiescent else None
-
+    # judged on every call that starts with nothing else running (no other task or
+    # hotplug alive) and stays alone until it returns
+    # m: () when not tracking, else (call, zone, expected state)
     def on_event(self, rt, m, ev, k, out):
-        if ev.kind == "call":
+        if ev.kind == "call" and ev.what == "drain" and not m:
+            others = [a for a in rt.live if a.aid[0] in ("task", "hotplug") and a.cpu != ev.cpu]
+            if others:
+                return m
             req = _req(rt, ev.zone)
-            exp = broadcast_reference(k, req)
             if any(k.pcp[c][z] for c in k.online_cpus() for z in req):
                 out.append(("witness", self.witness))
-            return (ev.call, ev.zone, exp)
-        if ev.kind == "return" and m:
+            return (ev.call, ev.zone, broadcast_reference(k, req))
+        if not m:
+            return m
+        if ev.call != m[0]:
+            return ()               # something else ran: no longer a quiescent call
+        if ev.kind == "return":
             _, zone, exp = m
             diff = compare_to_reference(rt, k, exp)
             if diff:

@@ -87,13 +87,14 @@ class Runtime:
         self.zone_names = scenario.zone_names
         self.page_zone = scenario.page_zone
         self.nzones = scenario.nzones
-        self.has_hotplug = bool(scenario.hotplug)
+        self.has_hotplug = bool(scenario.hotplug) or scenario.hotplug_possible
         self.properties = tuple(properties)
         self.step_limit = step_limit
         self._child: dict = {}
         self._parent: list = [(None, None, 0)]   # (parent id, result, depth)
         self._ops: dict = {}
         self._pool: dict = {}
+        self.live: tuple = ()          # actors alive after the step being judged
 
     # -- the result trie -------------------------------------------------------
     def extend(self, log: int, result) -> int:
@@ -229,7 +230,7 @@ class Runtime:
             if not op.is_local(self):
                 if self.tso and op.fence and a.cpu is not None and node.k.sbuf[a.cpu]:
                     return 0
-                return len(op.apply(self, node, a))
+                return op.outcomes(self, node, a)
             node, a = self._run_one_local(node, a, op, scratch)
 
     def _run_one_local(self, node, a, op, events):
@@ -280,6 +281,7 @@ class Runtime:
         return self._judge(node, new, choice, events)
 
     def _judge(self, before: Node, new: Node, choice, events) -> Step:
+        self.live = new.actors
         signals: list = []
         mons = list(new.mons)
         for i, p in enumerate(self.properties):
@@ -289,7 +291,7 @@ class Runtime:
             out: list = []
             for ev in events:
                 m = p.on_event(self, m, ev, new.k, out)
-            p.on_state(self, m, new, out)
+            p.on_state(self, m, new, out, events)
             signals.extend((i,) + sig for sig in out)
             mons[i] = m
         return Step(choice, Node(new.k, new.actors, tuple(mons)), tuple(events), tuple(signals))

@@ -34,6 +34,7 @@ class Scenario:
     programs: tuple[tuple[tuple, ...], ...]   # cpu -> items
     hotplug: tuple[tuple, ...] = ()
     offline: int = 0                    # bitmask of CPUs offline at the start
+    hotplug_possible: bool = False      # cpu_online_mask may change (loads are steps)
 
     @property
     def npages(self) -> int:
@@ -84,6 +85,7 @@ class Scenario:
             "programs": [[list(it) for it in prog] for prog in self.programs],
             "hotplug": [list(h) for h in self.hotplug],
             "offline": self.offline,
+            "hotplug_possible": self.hotplug_possible,
         }
 
     @classmethod
@@ -95,6 +97,7 @@ class Scenario:
             programs=tuple(tuple(tuple(it) for it in prog) for prog in d["programs"]),
             hotplug=tuple(tuple(h) for h in d.get("hotplug", ())),
             offline=d.get("offline", 0),
+            hotplug_possible=d.get("hotplug_possible", False),
         ).validate()
 
     def describe(self) -> str:

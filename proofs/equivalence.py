@@ -1,0 +1,170 @@
+"""`quiescent_equivalence` and `misses_only_late_arrivals` for the masked drain.
+
+Kernel code abstracted and simplifications: see `proofs.scan`.  This module turns
+the encoding into graded `Proof`s:
+
+* unbounded -- the loop invariants of `proofs.scan` are checked (initiation and
+  consecution of the zone loop and of the CPU loop, then the conclusion) with
+  NR_CPUS, the number of populated zones, `count`, the loads and the online mask
+  all symbolic: an unsat answer to every negated obligation is a proof for every
+  size.  The quiescent claim is also checked on pages (an uninterpreted sort: a
+  page on a pcp list ends in buddy under the masked drain iff under the broadcast).
+* refutation -- when an obligation fails, the same body, loops and claim are
+  unrolled at increasing sizes (CPUs, then zones) and `z3.Optimize` picks the
+  fewest pages; the model is decoded into a quiescent `Scenario` (one
+  `("drain", None)` call) and replayed in the Python model.
+"""
+from __future__ import annotations
+
+import z3
+
+from model.allocator import gfp_flags
+from model.config import ZONE_NAMES
+from model.scenario import Scenario
+from model import variants
+
+from . import allocator as A
+from . import scan as S
+from .kernel import DEFAULT_TIMEOUT_MS, EncodingBug, Obligation, Proof, Stopwatch, discharge, frozen_config, unknown
+from .replay import replay_counterexample
+
+MAX_CPUS, MAX_ZONES, MAX_COUNT = 4, 3, 3
+PROPS = ("quiescent_equivalence", "misses_only_late_arrivals")
+
+
+def _page_claim(sh, env, m):
+    """Pages: an uninterpreted sort; a page on a pcp list is counted by its count."""
+    Page = z3.DeclareSort("Page")
+    p = z3.Const("p", Page)
+    on_pcp = z3.Function("on_pcp", Page, z3.BoolSort())
+    cpu_of = z3.Function("page_cpu", Page, S.I)
+    zone_of = z3.Function("page_zone", Page, S.I)
+    pre = z3.ForAll([p], z3.Implies(on_pcp(p), z3.And(0 <= cpu_of(p), cpu_of(p) < env.N, 0 <= zone_of(p),
+                                                       zone_of(p) < env.Zn,
+                                                       env.count(cpu_of(p), zone_of(p)) >= 1)))
+    goal = z3.ForAll([p], z3.And(on_pcp(p), z3.Not(S.drained(sh, env, m, cpu_of(p))))
+                     == z3.And(on_pcp(p), z3.Not(env.online(cpu_of(p)))))
+    return pre, goal
+
+
+def obligations(prop: str, sh: S.Shape, env: S.SymEnv) -> list:
+    m = z3.Array("m_final", S.I, z3.BoolSort())
+    obs = S.loop_obligations(sh, env)
+    pre = S.premises(sh, env) + [S.final_mask_premise(sh, env, m)]
+    if prop == "quiescent_equivalence":
+        pre.append(env.all_cz(lambda c, z: env.read(c, z) == env.count(c, z)))
+        ppre, pgoal = _page_claim(sh, env, m)
+        # one conclusion per branch of the patch; the fallback branch never looks at the mask
+        branches = [("mask allocated", pre + [env.alloc_ok])]
+        if sh.allocates:
+            branches.append(("allocation failed, fallback", S.premises(sh, env) + [z3.Not(env.alloc_ok)]))
+        for what, bpre in branches:
+            obs.append(Obligation(f"conclusion ({what}): every count equals the broadcast drain's",
+                                  tuple(bpre), S.quiescent_claim(sh, env, m)))
+            obs.append(Obligation(f"conclusion ({what}): every page ends where the broadcast drain puts it",
+                                  tuple(bpre + [ppre]), pgoal))
+    else:
+        obs.append(Obligation("conclusion: a CPU not reached read 0 wherever it was scanned", tuple(pre),
+                              S.misses_claim(sh, env, m)))
+    return obs
+
+
+def premises_for_test(prop: str, variant: str) -> list:
+    """The theorem's premises plus its witness (a page on some pcp list): must be sat."""
+    sh = S.shape_of(variant)
+    env = S.SymEnv("_w")
+    m = z3.Array("m_w", S.I, z3.BoolSort())
+    pre = S.premises(sh, env) + [S.final_mask_premise(sh, env, m)]
+    if prop == "quiescent_equivalence":
+        pre.append(env.all_cz(lambda c, z: env.read(c, z) == env.count(c, z)))
+    pre.append(env.any_cz(lambda c, z: env.count(c, z) > 0))
+    return pre
+
+
+def claim(prop, sh, env, m):
+    return S.quiescent_claim(sh, env, m) if prop == "quiescent_equivalence" else S.misses_claim(sh, env, m)
+
+
+def smallest_counterexample(prop: str, sh: S.Shape, timeout_ms=DEFAULT_TIMEOUT_MS, sizes=None):
+    """Unroll at (CPUs, zones) in increasing order; fewest pages first, then fewest
+    offline CPUs, then the mask allocation succeeding.  -> (env, model) or None."""
+    for n, zn in sizes or [(n, zn) for n in range(1, MAX_CPUS + 1) for zn in range(1, MAX_ZONES + 1)]:
+        env = S.ConcreteEnv(n, zn, tag=f"_{n}x{zn}", quiescent=True)
+        mask = S.unroll(sh, env)
+        o = z3.Optimize()
+        o.set("timeout", timeout_ms)
+        o.add(*S.premises(sh, env), z3.Not(claim(prop, sh, env, mask)))
+        o.add(*[env.count(c, z) <= MAX_COUNT for c in range(n) for z in range(zn)])
+        o.minimize(z3.Sum([env.count(c, z) for c in range(n) for z in range(zn)]))
+        o.minimize(z3.Sum([z3.If(on, 0, 1) for on in env.on]))
+        o.maximize(z3.If(env.alloc_ok, 1, 0))
+        r = o.check()
+        if r == z3.sat:
+            return env, o.model()
+        if r == z3.unknown:
+            return env, None
+    return None
+
+
+def decode(env: S.ConcreteEnv, mdl) -> tuple:
+    """(Scenario, alloc_ok, decoded dict) of a concrete Z3 model."""
+    ev = lambda e: mdl.eval(e, model_completion=True)
+    online = [z3.is_true(ev(o)) for o in env.on]
+    counts = [[ev(env.count(c, z)).as_long() for z in range(env.Zn)] for c in range(env.N)]
+    caller = ev(env.caller).as_long()
+    page_zone, placement = [], []
+    for c in range(env.N):
+        for z in range(env.Zn):
+            for _ in range(counts[c][z]):
+                page_zone.append(z)
+                placement.append(("pcp", c))
+    high = max(4, max((x for row in counts for x in row), default=0) + 1)
+    programs = tuple(((("drain", None),) if c == caller else ()) for c in range(env.N))
+    offline = sum(1 << c for c, on in enumerate(online) if not on)
+    scn = Scenario(ncpus=env.N, zone_names=ZONE_NAMES[: env.Zn], high=high, batch=2,
+                   page_zone=tuple(page_zone), placement=tuple(placement), programs=programs, offline=offline)
+    ok = z3.is_true(ev(env.alloc_ok))
+    return scn, ok, {"cpus": env.N, "zones": env.Zn, "online": online, "count": counts, "caller": caller,
+                     "alloc_ok": ok}
+
+
+def replay_scan_cex(prop: str, variant: str, env, mdl) -> dict:
+    scn, ok, dec = decode(env, mdl)
+    v = variants.get(variant)
+    if ok or not v.allocates:
+        return replay_counterexample(variant, prop, scn, False, (), decoded=dec)
+    # the allocation failed: OFFSTACK=y and the fault-injection outcome
+    idx = A.outcome_index(A.FAULT, gfp_flags(v.gfp, v.era), v.era, True, False)
+    caller = dec["caller"]
+    return replay_counterexample(variant, prop, scn, True, [(("task", caller), idx)], decoded=dec)
+
+
+def prove(prop: str, variant: str, timeout_ms=DEFAULT_TIMEOUT_MS) -> Proof:
+    sw = Stopwatch()
+    sh = S.shape_of(variant)
+    env = S.SymEnv()
+    obs = obligations(prop, sh, env)
+    cfg = {"NR_CPUS": "symbolic (>= 1)", "NR_ZONES": "symbolic (>= 1)", "count": "uninterpreted",
+           "reads": "count (quiescent)" if prop == "quiescent_equivalence" else "arbitrary (concurrent)",
+           "hotplug": "none during the call", "offstack": "y and n (alloc_ok symbolic)"}
+    relied = tuple(o.name for o in obs)
+    d = discharge(obs, timeout_ms)
+    if d.ok:
+        return Proof(prop, variant, "proved", frozen_config(cfg), relied, sw.seconds, timeout_ms,
+                     invariant=S.INVARIANT_TEXT, detail=f"{len(obs)} obligations unsat")
+    # an obligation failed or was undecided: only a replayed concrete run refutes
+    failed = d.failed or f"undecided: {d.unknown}"
+    found = smallest_counterexample(prop, sh, timeout_ms)
+    if found is None or found[1] is None:
+        if d.unknown:
+            return unknown(prop, variant, d.unknown, sw.seconds, cfg, relied, timeout_ms)
+        why = "no counterexample up to 4 CPUs x 3 zones" if found is None else "z3 unknown while unrolling"
+        return unknown(prop, variant, f"obligation '{failed}' fails, but {why}", sw.seconds, cfg, relied,
+                       timeout_ms)
+    try:
+        art = replay_scan_cex(prop, variant, *found)
+    except EncodingBug as exc:
+        return unknown(prop, variant, f"encoding bug: {exc}", sw.seconds, cfg, relied, timeout_ms)
+    return Proof(prop, variant, "refuted", frozen_config(cfg), relied, sw.seconds, timeout_ms,
+                 bound=f"smallest: {found[0].N} CPU(s) x {found[0].Zn} zone(s)", reason=art["violation"],
+                 counterexample=art, detail=f"obligation that fails: {failed}")

@@ -1,0 +1,231 @@
+"""One model step as a Z3 transition: the effect of each kernel action on the state.
+
+Each function mirrors one action of `model/kernel.py` under sequential consistency
+(the kernel function is named in that action's docstring); `proofs.bmc` explains
+the state.  A state here is a dict keyed by tuples (`("cnt", cpu, zone)`,
+`("irq", cpu)`, `("pc", slot)`, `("owed", call, cpu, zone)`, ...), so that one
+position's effect is computed by copying and updating a dict of Z3 terms, and the
+transition relation is the nest of `If`s over (chosen actor, its position).
+"""
+from __future__ import annotations
+
+import z3
+
+from model import kernel as K
+
+from .automaton import DONE
+from .bmc import NONE, UNSPAWNED, State, done, val
+
+UNSUPPORTED = (K.DirectReclaimEnter, K.RetryAllocation, K.CpuOffline, K.CpuOnline)
+
+
+def as_map(st: State) -> dict:
+    m = {}
+    for c, row in enumerate(st.cnt):
+        for z, x in enumerate(row):
+            m[("cnt", c, z)] = x
+            m[("lock", c, z)] = st.lock[c][z]
+    for z in range(len(st.bud)):
+        m[("bud", z)], m[("dis", z)], m[("dz", z)] = st.bud[z], st.dis[z], st.dz[z]
+    for s, row in enumerate(st.mask):
+        for c, x in enumerate(row):
+            m[("mask", s, c)] = x
+    for c, x in enumerate(st.irq):
+        m[("irq", c)] = x
+    m[("mutex",)] = st.mutex
+    for i, x in enumerate(st.pc):
+        m[("pc", i)] = x
+    for k, rows in st.owed.items():
+        for c, row in enumerate(rows):
+            for z, x in enumerate(row):
+                m[("owed", k, c, z)] = x
+    return m
+
+
+def _min(a, b):
+    return z3.If(a <= b, a, b)
+
+
+def _owed_keys(sysm, c, z):
+    return [("owed", k, c, z) for k in sysm.calls]
+
+
+def op_guard(sysm, op, m, s, cpu, call=None):
+    v = sysm.variant
+    if isinstance(op, K.FreeHotColdPage) and v.pcp_locked:
+        return m[("lock", cpu, sysm.rt.page_zone[op.page])] == NONE
+    if isinstance(op, K.RmqueueReadBatch) and v.pcp_locked:
+        return m[("lock", cpu, op.zone)] == NONE
+    if isinstance(op, K.WaitForHandlers):
+        want = {(op.kind, t, call) for t in op.targets}
+        return z3.And([z3.Or(m[("pc", x.index)] == DONE, m[("pc", x.index)] == UNSPAWNED)
+                       for x in sysm.slots if x.aid in want] or [z3.BoolVal(True)])
+    if isinstance(op, K.PcpSpinLock):
+        return m[("lock", op.target, op.zone)] == NONE
+    if isinstance(op, K.MutexLock):
+        return m[("mutex",)] == NONE
+    return z3.BoolVal(True)
+
+
+def result_class(sysm, op, rep, m):
+    """The condition on the pre-state under which `op` returns `rep`'s class."""
+    h = sysm.h
+    if isinstance(op, (K.ReadPcpCount, K.DrainPagesZone)):
+        x = m[("cnt", op.target, op.zone)]
+        return x == 0 if rep == 0 else x != 0
+    if isinstance(op, K.CpumaskRead):
+        return z3.And([m[("mask", op.slot, c)] == bool(rep >> c & 1) for c in range(h.ncpus)])
+    if isinstance(op, K.MutexTrylock):
+        free = m[("mutex",)] == NONE
+        return free if rep else z3.Not(free)
+    if isinstance(op, K.RmqueueReadBatch) and h.batch != 1:
+        d = m[("dis", op.zone)]
+        return d if rep == 1 else z3.Not(d)
+    return z3.BoolVal(True)
+
+
+def op_effect(sysm, op, m, s, cpu):
+    """The state after `op` (a new dict); the RmqueueRefillTake class is settled here."""
+    h, v = sysm.h, sysm.variant
+    m = dict(m)
+    if isinstance(op, K.FreeHotColdPage):
+        z = sysm.rt.page_zone[op.page]
+        cnt1 = m[("cnt", cpu, z)] + 1
+        hi = z3.If(m[("dis", z)], val(0), val(h.high))
+        ba = z3.If(m[("dis", z)], val(1), val(h.batch))
+        n = z3.If(cnt1 >= hi, _min(cnt1, ba), val(0))
+        m[("cnt", cpu, z)] = cnt1 - n
+        m[("bud", z)] = m[("bud", z)] + n
+        for key in _owed_keys(sysm, cpu, z):
+            m[key] = z3.If(m[key] - n > 0, m[key] - n, val(0))
+    elif isinstance(op, K.RmqueueReadBatch):
+        m[("irq", cpu)] = val(s)
+        if v.pcp_locked:
+            m[("lock", cpu, op.zone)] = val(s)
+    elif isinstance(op, K.RmqueueRefillTake):
+        z = op.zone
+        cnt, bud = m[("cnt", cpu, z)], m[("bud", z)]
+        take = z3.If(cnt == 0, _min(val(op.batch), bud), val(0))
+        len1 = cnt + take
+        m[("bud", z)] = bud - take
+        m[("cnt", cpu, z)] = z3.If(len1 > 0, len1 - 1, val(0))
+        for key in _owed_keys(sysm, cpu, z):
+            m[key] = z3.If(len1 > 0, _min(m[key], len1 - 1), m[key])
+        m[("irq", cpu)] = val(NONE)
+        if v.pcp_locked:
+            m[("lock", cpu, z)] = val(NONE)
+    elif isinstance(op, K.CpumaskShared):
+        m[("mask", op.slot, op.target)] = z3.BoolVal(op.op == "set")
+    elif isinstance(op, K.LocalIrq):
+        m[("irq", cpu)] = val(s) if op.off else val(NONE)
+    elif isinstance(op, K.DrainPagesZone):
+        if op.leave_count:
+            raise ValueError("mut-count-not-reset breaks count == list length; not encoded")
+        key = ("cnt", op.target, op.zone)
+        m[("bud", op.zone)] = m[("bud", op.zone)] + m[key]
+        m[key] = val(0)
+        for k in _owed_keys(sysm, op.target, op.zone):
+            m[k] = val(0)
+    elif isinstance(op, K.PcpSpinLock):
+        m[("lock", op.target, op.zone)] = val(s)
+    elif isinstance(op, K.PcpSpinUnlock):
+        m[("lock", op.target, op.zone)] = val(NONE)
+    elif isinstance(op, K.MutexTrylock):
+        m[("mutex",)] = z3.If(m[("mutex",)] == NONE, val(s), m[("mutex",)])
+    elif isinstance(op, K.MutexLock):
+        m[("mutex",)] = val(s)
+    elif isinstance(op, K.MutexUnlock):
+        m[("mutex",)] = val(NONE)
+    elif isinstance(op, K.ZonePcpDisable):
+        m[("dis", op.zone)] = z3.BoolVal(True)
+        m[("dz", op.zone)] = z3.BoolVal(True)
+    elif isinstance(op, UNSUPPORTED) or (isinstance(op, K.Op) and op.is_local(sysm.rt)):
+        raise ValueError(f"{op!r} is not encoded for the races")
+    return m
+
+
+def refill_class(op, rep, m, cpu):
+    cnt, bud = m[("cnt", cpu, op.zone)], m[("bud", op.zone)]
+    empty = z3.And(cnt == 0, z3.Or(bud == 0, op.batch == 0))
+    return empty if rep is None else z3.Not(empty)
+
+
+def position_effect(sysm, slot, pos, pre: dict):
+    """(guard, post, violation, witness) of one step of `slot` at position `pos`."""
+    s, cpu = slot.index, slot.cpu
+    m = dict(pre)
+    guard = [z3.Or(m[("irq", cpu)] == NONE, m[("irq", cpu)] == s)]
+    for op in pos.leading:
+        if isinstance(op, K.HandlerEnter) and op.kind == "ipi":
+            guard.append(m[("irq", cpu)] == NONE)
+            m[("irq", cpu)] = val(s)
+    op = pos.op
+    guard.append(op_guard(sysm, op, m, s, cpu, pos.call))
+    if isinstance(op, K.RmqueueRefillTake):
+        classes = [refill_class(op, b.rep, m, cpu) for b in pos.branches]
+    else:
+        classes = [result_class(sysm, op, b.rep, m) for b in pos.branches]
+    witness = z3.BoolVal(False)
+    if isinstance(op, K.RmqueueRefillTake) and op.batch != 1:
+        witness = m[("dis", op.zone)]      # loaded the old batch, refills after the disable
+    m2 = op_effect(sysm, op, m, s, cpu)
+    for aid, spec, _, _ in pos.spawns:
+        x = sysm.slot_of[(aid, spec)]
+        m2[("pc", x)] = val(sysm.slots[x].roots[spec])
+    if pos.enter:
+        k, _, zone = pos.enter
+        owes = sysm.variant.owes_null_zone or zone is not None
+        for c in range(sysm.h.ncpus):
+            for z in range(sysm.h.nzones):
+                req = zone is None or z == zone
+                m2[("owed", k, c, z)] = m2[("cnt", c, z)] if (owes and req) else val(0)
+    posts, viols = [], []
+    for b in pos.branches:
+        mb = dict(m2)
+        viol = z3.BoolVal(False)
+        for op2 in b.trailing:
+            if isinstance(op2, K.HandlerExit) and op2.kind == "ipi":
+                mb[("irq", cpu)] = val(NONE)
+        if b.returns is not None:
+            viol = z3.Or([mb[("owed", b.returns, c, z)] > 0 for c in range(sysm.h.ncpus)
+                          for z in range(sysm.h.nzones)])
+        mb[("pc", s)] = val(b.dst)
+        posts.append(mb)
+        viols.append(viol)
+    post = {}
+    for key in posts[0]:
+        vals = [p[key] for p in posts]
+        out = vals[-1]
+        for cl, x in zip(reversed(classes[:-1]), reversed(vals[:-1])):
+            out = out if x is out else z3.If(cl, x, out)
+        post[key] = out
+    viol = viols[-1]
+    for cl, x in zip(reversed(classes[:-1]), reversed(viols[:-1])):
+        viol = z3.If(cl, x, viol)
+    return z3.And(guard), post, viol, witness
+
+
+def transition(sysm, cur: State, nxt: State, sel):
+    """Constraints tying `nxt` to `cur` under the choice `sel`; -> (constraints,
+    violation at this step, witness at this step)."""
+    pre = as_map(cur)
+    post_vars = as_map(nxt)
+    stutter = len(sysm.slots)
+    cases, enabled, viol, wit = [], [], [], []
+    for slot in sysm.slots:
+        for pid in slot.pids:
+            cond = z3.And(sel == slot.index, pre[("pc", slot.index)] == pid)
+            g, post, v, w = position_effect(sysm, slot, sysm.pos[pid], pre)
+            enabled.append(z3.And(cond, g))
+            cases.append((cond, post))
+            viol.append(z3.And(cond, v))
+            wit.append(z3.And(cond, w))
+    all_done = z3.And([done(sysm, cur, x) for x in sysm.slots])
+    out = [z3.Or(enabled + [z3.And(sel == stutter, all_done)])]
+    for key, var in post_vars.items():
+        nv = pre[key]
+        for cond, post in reversed(cases):
+            if post[key] is not pre[key]:
+                nv = z3.If(cond, post[key], nv)
+        out.append(var == nv)
+    return out, z3.Or(viol), z3.Or(wit)

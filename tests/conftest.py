@@ -1,0 +1,5 @@
+import os
+import sys
+
+HERE = os.path.dirname(__file__)
+sys.path.insert(0, os.path.dirname(HERE))
