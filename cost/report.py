@@ -180,7 +180,8 @@ def fig_workloads(result, plt):
                 ys.append(r["reserve_pages"] if m == "reserve_pages" else r["expected"][m])
             xs = [i + (j - (len(vnames) - 1) / 2) * width for i in range(len(wls))]
             bars = ax.bar(xs, ys, width, color=col, label=vn)
-            ax.bar_label(bars, labels=[f"{y:.0f}" if y == int(y) else f"{y:.1f}" for y in ys], fontsize=6)
+            ax.bar_label(bars, labels=[f"{y:.0f}" if y == int(y) else f"{y:.1f}" for y in ys], fontsize=6,
+                         rotation=90, padding=2)
         ax.set_xticks(range(len(wls)))
         ax.set_xticklabels(names)
         ax.set_ylabel(label)

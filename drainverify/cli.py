@@ -4,6 +4,7 @@
     drainverify replay  FILE [--explain]
     drainverify list
     drainverify bench   [--variant V]... [--property P]...
+    drainverify cost    [--summary] [--json F] [--plot DIR] [cost flags]
 
 Exit codes: 0 success (check: every cell matches the manifest), 1 a mismatch or a
 replay that did not reproduce, 2 bad input (a one-line error on stderr).
@@ -70,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--variant", action="append")
     b.add_argument("--property", action="append")
     _config_flags(b)
+    from cost import cli as cost_cli
+    cost_cli.add_parser(sub)
     return p
 
 
@@ -169,7 +172,9 @@ def main(argv=None) -> int:
         if a.cmd is None:
             parser.print_help()
             return EXIT_USAGE
-        return {"check": cmd_check, "replay": cmd_replay, "list": cmd_list, "bench": cmd_bench}[a.cmd](a)
+        from cost import cli as cost_cli
+        return {"check": cmd_check, "replay": cmd_replay, "list": cmd_list, "bench": cmd_bench,
+                "cost": cost_cli.cmd_cost}[a.cmd](a)
     except (UsageError, ConfigError, variants.UnknownVariant, props_mod.UnknownProperty) as exc:
         print(f"drainverify: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -15,7 +15,7 @@ def event_text(e: dict) -> str:
     z = e.get("zone_name")
     if k == "call":
         zone = "NULL" if e["zone"] is None else e["zone_name"]
-        what = {"drain": f"drain_all_pages({zone})", "disable": f"zone_pcp_disable + drain({zone})"}[e["what"]]
+        what = {"drain": f"drain_all_pages({zone})", "disable": f"disable, then drain_all_pages({zone})"}[e["what"]]
         ctx = " from direct reclaim" if e.get("ctx") == "reclaim" else ""
         return f"call {what}{ctx} [{e['call']}]"
     if k == "return":
@@ -27,6 +27,8 @@ def event_text(e: dict) -> str:
         where = e["shared"] or "mask"
         return f"{where}: {e['op']} cpu{e['target']}"
     if k == "mask_alloc":
+        if e["outcome"] == "onstack":
+            return "cpumask on the stack (OFFSTACK=n)"
         return f"zalloc_cpumask_var({e['gfp']}): {e['outcome']} ({e['path']})"
     if k == "mask_free":
         return "free_cpumask_var()"
@@ -99,7 +101,10 @@ def event_text(e: dict) -> str:
         return f"cpu{e['cpu']} online"
     if k == "flush":
         s = e["store"]
-        return f"store buffer drains: {s[0]} {s[1:]}"
+        zn = e.get("zone_names") or {}
+        if s[0] == "count":
+            return f"store buffer: count of pcp[cpu{s[1]}][{zn.get(s[2], s[2])}]={s[3]} now visible"
+        return f"store buffer: {zn.get(s[1], s[1])} high={s[2]} batch={s[3]} now visible"
     if k in ("crash", "hang"):
         return f"{k.upper()}: {e['text']}"
     return f"{k} {e}"
@@ -116,6 +121,8 @@ def _with_zone_names(art: dict) -> list:
                 e["zone_name"] = zn[e["zone"]]
             elif "zone" in e:
                 e["zone_name"] = None
+            if e["kind"] == "flush":
+                e["zone_names"] = dict(enumerate(zn))
             evs.append(e)
         steps.append((st, evs))
     return steps

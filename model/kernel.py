@@ -92,8 +92,10 @@ class FreeHotColdPage(Op):
         cnt = before + 1
         k = k.with_held(c, held)
         evs = [Ev("free", c, a.call, page=p, zone=z, count=(before, cnt))]
-        if rt.tso:
-            # the count store sits in cpu c's store buffer; the list is written
+        if rt.tso and not rt.variant.pcp_locked:
+            # the count store sits in cpu c's store buffer; the list is written.
+            # (From v6.0 the free ends with spin_unlock(&pcp->lock), a release the
+            # next locker synchronises with, so the store is visible to it.)
             k = k._replace(pcp=_set2(k.pcp, c, z, lst)).with_sbuf(c, k.sbuf[c] + (("count", c, z, cnt),))
         else:
             k = k.with_pcp(c, z, lst, cnt)

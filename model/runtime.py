@@ -330,6 +330,8 @@ def actor_name(aid: tuple) -> str:
     if aid[0] in ("ipi", "work"):
         call = aid[2]
         return f"cpu{aid[1]} {'IPI handler' if aid[0] == 'ipi' else 'work item'} of cpu{call[0]}#{call[1]}"
+    if aid[0] == "flush":
+        return f"cpu{aid[1]} store buffer"
     return "hotplug"
 
 

@@ -35,7 +35,7 @@ from .automaton import DONE, build as build_automaton
 
 NONE = -1            # no holder (IRQs on, lock / mutex free)
 UNSPAWNED = -2       # a handler slot not yet spawned
-BITS = 16            # every number is a 16-bit vector: small values, bit-blasted to SAT
+BITS = 8             # every number is an 8-bit vector: small values, bit-blasted to SAT
 
 
 def num(name: str):
