@@ -61,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--property", action="append", help="check this property (repeatable; default all)")
     c.add_argument("--json", metavar="FILE", help="write the matrix and counterexamples as JSON")
     c.add_argument("--explain", action="store_true", help="print the lanes view of every counterexample")
+    c.add_argument("--html", metavar="DIR", help="write DIR/report.html: matrix, timelines, cost figures")
+    c.add_argument("--no-cost-figures", action="store_true", help="leave the cost study out of --html")
+    c.add_argument("--junit", metavar="FILE", help="write JUnit XML, one test case per cell")
+    c.add_argument("--ktap", action="store_true", help="print KTAP instead of the table")
+    c.add_argument("--save-regressions", metavar="DIR",
+                   help="save every counterexample as DIR/<variant>.<property>.json (see tests/regressions)")
     c.add_argument("-j", "--jobs", type=int, default=0, help="parallel sweeps (default: all cores)")
     _config_flags(c)
     r = sub.add_parser("replay", help="replay one counterexample artifact and re-judge it")
@@ -92,15 +98,43 @@ def cmd_check(a) -> int:
     if a.jobs < 0:
         raise ConfigError("-j must be at least 1")
     t0 = time.perf_counter()
-    m = matrix.run(vnames, pnames, cfg, jobs=a.jobs)
+    njobs = sum(len(matrix.settings_for(variants.get(v), cfg)) for v in vnames)
+    with _progress(njobs) as tick:
+        m = matrix.run(vnames, pnames, cfg, jobs=a.jobs, progress=tick)
     secs = time.perf_counter() - t0
+    data = m.to_json()
     if a.json:
         with open(a.json, "w") as fh:
-            json.dump(m.to_json(), fh, indent=1, sort_keys=False)
+            json.dump(data, fh, indent=1, sort_keys=False)
             fh.write("\n")
+    if a.junit:
+        from drainverify.ci_formats import junit
+        with open(a.junit, "w") as fh:
+            fh.write(junit(data, secs))
+    cells = [(vn, p, c) for vn, row in m.cells.items() for p, c in row.items()]
+    ok = sum(c["matches"] for _, _, c in cells)
+    if a.save_regressions:
+        from pathlib import Path
+        d = Path(a.save_regressions)
+        d.mkdir(parents=True, exist_ok=True)
+        for vn, p, c in cells:
+            if c["counterexample"]:
+                (d / f"{vn}.{p}.json").write_text(json.dumps(c["counterexample"], indent=1) + "\n")
+    if a.html:
+        from drainverify import html
+        extras = []
+        if not a.no_cost_figures:
+            extras = _cost_figures()
+        path = html.write(a.html, data, pnames, _config_text(cfg),
+                          f"{ok} of {len(cells)} cells match the manifest ({secs:.0f}s).", extras)
+        print(f"wrote {path}", file=sys.stderr)
+    if a.ktap:
+        from drainverify.ci_formats import ktap
+        print(ktap(data), end="")
+        print(f"# {ok} passed, {len(cells) - ok} failed")
+        return EXIT_OK if m.all_match else EXIT_MISMATCH
     print(matrix.table(m, pnames))
     from model.format import lanes
-    cells = [(vn, p, c) for vn, row in m.cells.items() for p, c in row.items()]
     for vn, p, c in cells:
         if not c["matches"]:
             print(f"MISMATCH {vn} x {p}: got {c['verdict']}, expected {c['expected']}"
@@ -110,9 +144,46 @@ def cmd_check(a) -> int:
             if c["counterexample"]:
                 print()
                 print(lanes(c["counterexample"]))
-    ok = sum(c["matches"] for _, _, c in cells)
     print(f"{ok} passed, {len(cells) - ok} failed ({secs:.1f}s, matrix vs model/manifest.json)")
     return EXIT_OK if m.all_match else EXIT_MISMATCH
+
+
+def _config_text(cfg) -> str:
+    return " ".join(f"--{k.replace('_', '-')} {v}" for k, v in cfg.as_dict().items())
+
+
+def _cost_figures():
+    try:
+        from cost import params as cp, report, study
+        return report.figures_for_html(study.compute(cp.CostParams()))
+    except Exception as exc:  # the report still renders; say why the figures are missing
+        return [("Cost study unavailable", f"<p>{type(exc).__name__}: {exc}</p>")]
+
+
+class _progress:
+    """A rich progress bar on a terminal; nothing when stdout is not a TTY."""
+
+    def __init__(self, total):
+        self.total = total
+        self.bar = None
+
+    def __enter__(self):
+        if sys.stdout.isatty():
+            from rich.progress import Progress
+            self.bar = Progress(transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("sweeping variants", total=self.total)
+        return self.tick
+
+    def tick(self, vname, offstack):
+        if self.bar is not None:
+            self.bar.update(self.task, advance=1,
+                            description=f"{vname} OFFSTACK={'y' if offstack else 'n'}")
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.stop()
+        return False
 
 
 def cmd_replay(a) -> int:

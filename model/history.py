@@ -26,6 +26,7 @@ class HStep:
     choice: tuple
     events: tuple
     signals: tuple
+    k: object = None          # the state after the step
 
 
 @dataclass
@@ -73,7 +74,8 @@ def replay(variant, scenario: Scenario, offstack: bool, memory_model: str, choic
             raise ReplayError(f"step {i + 1}: {actor_name(ch[0])} (outcome {ch[1]}) is not enabled")
         st = rt.step(node, ch)
         i += 1
-        h.steps.append(HStep(i, ch, st.events, tuple((names[j], kind, text) for j, kind, text in st.signals)))
+        h.steps.append(HStep(i, ch, st.events, tuple((names[j], kind, text) for j, kind, text in st.signals),
+                             st.node.k))
         node = st.node
     while run_to_end:
         enabled = rt.enabled(node)
@@ -81,7 +83,8 @@ def replay(variant, scenario: Scenario, offstack: bool, memory_model: str, choic
             break
         st = rt.step(node, enabled[0])
         i += 1
-        h.steps.append(HStep(i, enabled[0], st.events, tuple((names[j], kind, text) for j, kind, text in st.signals)))
+        h.steps.append(HStep(i, enabled[0], st.events, tuple((names[j], kind, text) for j, kind, text in st.signals),
+                             st.node.k))
         node = st.node
     h.final = node.k
     if not rt.enabled(node):
@@ -152,7 +155,8 @@ def to_artifact(h: History, prop: str, config: dict, replay_cmd: str) -> dict:
         "cpus": h.scenario.ncpus,
         "initial_state": state_json(h.initial, zn),
         "steps": [{"index": st.index, "actor": actor_name(st.choice[0]), "choice": choice_json(st.choice),
-                   "events": [e.to_json() for e in st.events]} for st in h.steps],
+                   "events": [e.to_json() for e in st.events],
+                   "state": state_json(st.k, zn) if st.k is not None else None} for st in h.steps],
         "final_state": state_json(h.final, zn),
         "stranded": stranded_pages(h, prop),
         "blocked": list(h.blocked),
