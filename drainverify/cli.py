@@ -60,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--variant", action="append", help="check this variant (repeatable; default all)")
     c.add_argument("--property", action="append", help="check this property (repeatable; default all)")
     c.add_argument("--json", metavar="FILE", help="write the matrix and counterexamples as JSON")
+    c.add_argument("--impl", metavar="MODULE:NAME", action="append",
+                   help="check an outside implementation of the drain (docs/implementing.md)")
+    c.add_argument("--expect", metavar="VARIANT",
+                   help="with --impl: exit 0 iff its row equals VARIANT's manifest row")
     c.add_argument("--explain", action="store_true", help="print the lanes view of every counterexample")
     c.add_argument("--html", metavar="DIR", help="write DIR/report.html: matrix, timelines, cost figures")
     c.add_argument("--no-cost-figures", action="store_true", help="leave the cost study out of --html")
@@ -93,14 +97,26 @@ def _names(given, known, get):
 def cmd_check(a) -> int:
     from drainverify import matrix
     cfg = _config(a)
-    vnames = _names(a.variant, variants.NAMES, variants.get)
+    expected_rows = None
+    if a.impl:
+        if a.expect:
+            variants.get(a.expect)
+        vnames = [variants.load_impl(spec).name for spec in a.impl]
+        expected_rows = {vn: manifest.impl_row(a.expect) for vn in vnames}
+        vnames += list(dict.fromkeys(a.variant or []))
+        for vn in a.variant or []:
+            variants.get(vn)
+    else:
+        if a.expect:
+            raise UsageError("--expect goes with --impl (or --c)")
+        vnames = _names(a.variant, variants.NAMES, variants.get)
     pnames = _names(a.property, props_mod.NAMES, props_mod.get)
     if a.jobs < 0:
         raise ConfigError("-j must be at least 1")
     t0 = time.perf_counter()
     njobs = sum(len(matrix.settings_for(variants.get(v), cfg)) for v in vnames)
     with _progress(njobs) as tick:
-        m = matrix.run(vnames, pnames, cfg, jobs=a.jobs, progress=tick)
+        m = matrix.run(vnames, pnames, cfg, jobs=a.jobs, progress=tick, expected_rows=expected_rows)
     secs = time.perf_counter() - t0
     data = m.to_json()
     if a.json:
@@ -144,7 +160,8 @@ def cmd_check(a) -> int:
             if c["counterexample"]:
                 print()
                 print(lanes(c["counterexample"]))
-    print(f"{ok} passed, {len(cells) - ok} failed ({secs:.1f}s, matrix vs model/manifest.json)")
+    against = f"the row of {a.expect}" if a.expect else ("the conformance rule" if a.impl else "model/manifest.json")
+    print(f"{ok} passed, {len(cells) - ok} failed ({secs:.1f}s, matrix vs {against})")
     return EXIT_OK if m.all_match else EXIT_MISMATCH
 
 
@@ -246,7 +263,8 @@ def main(argv=None) -> int:
         from cost import cli as cost_cli
         return {"check": cmd_check, "replay": cmd_replay, "list": cmd_list, "bench": cmd_bench,
                 "cost": cost_cli.cmd_cost}[a.cmd](a)
-    except (UsageError, ConfigError, variants.UnknownVariant, props_mod.UnknownProperty) as exc:
+    except (UsageError, ConfigError, variants.UnknownVariant, props_mod.UnknownProperty,
+            variants.ImplLoadError) as exc:
         print(f"drainverify: {exc}", file=sys.stderr)
         return EXIT_USAGE
 

@@ -72,6 +72,7 @@ class SweepResult:
     schedules: int = 0
     seconds: float = 0.0
     truncated: bool = False
+    stopped: str = ""              # why the sweep stopped before its bound, if it did
 
 
 def call_kinds(variant, zones: int):
@@ -241,6 +242,13 @@ def sweep(variant, bound: Bound, offstack: bool, memory_model: str = "sc", props
             res.truncated = True
         if time_budget is not None and time.perf_counter() - t0 > time_budget:
             res.truncated = True
+            res.stopped = "the time budget ran out"
+            break
+        hang = res.findings.get("returns")
+        if hang and "did not return within" in hang.text and "s: no scheduling point" in hang.text:
+            # every further scenario would wait for the watchdog again
+            res.truncated = True
+            res.stopped = "the implementation hangs without a scheduling point (see returns)"
             break
     res.seconds = time.perf_counter() - t0
     return res

@@ -26,6 +26,12 @@ def reason(variant: str, prop: str):
 
 
 def matches(expected_verdict: str, verdict: str) -> bool:
+    """`any` accepts every verdict; `holds or n/a` is what an outside implementation
+    without --expect is held to."""
+    if expected_verdict == "any":
+        return True
+    if expected_verdict == "holds or n/a":
+        return verdict in HOLD_GRADES or verdict == "n/a"
     if expected_verdict == "holds":
         return verdict in HOLD_GRADES
     return verdict == expected_verdict
@@ -33,4 +39,17 @@ def matches(expected_verdict: str, verdict: str) -> bool:
 
 def expected_grade(expected_verdict: str, engine_grade: str = "bounded") -> str:
     """The verdict string a matching cell shows (holds -> the engine's grade)."""
-    return engine_grade if expected_verdict == "holds" else expected_verdict
+    if expected_verdict in ("holds", "holds or n/a"):
+        return engine_grade
+    if expected_verdict == "any":
+        return "any"
+    return expected_verdict
+
+
+def impl_row(expect: str | None) -> dict:
+    """Expected verdicts of an outside implementation: the row of `expect`, or
+    'nothing but ipi_only_where_pages may be refuted'."""
+    if expect:
+        return {p: c["verdict"] for p, c in load()[expect].items()}
+    from .properties import NAMES
+    return {p: ("any" if p == "ipi_only_where_pages" else "holds or n/a") for p in NAMES}

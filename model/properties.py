@@ -8,7 +8,10 @@ events (`on_event`), its states (`on_state`) and its end (`on_final`): the same
 code judges a Hypothesis run, an exhaustive search (where the monitor's small,
 hashable state is part of the explored node, so deduplication stays sound) and a
 replayed counterexample.  A monitor appends `("violation", text)` or
-`("witness", text)` signals.
+`("witness", text)` signals; a witness is signalled where the predicate is
+actually evaluated on the interesting situation (at the call's return, at the end
+of the run), so a call that crashed or never returned reaches no witness and its
+property stays `unknown`, not "holds".
 
 `applies(variant, offstack)` returns None when the property applies, or the reason
 it is `n/a` (the ingredient it is about is absent).
@@ -180,15 +183,16 @@ class QuiescentEquivalence(Property):
             if others:
                 return m
             req = _req(rt, ev.zone)
-            if any(k.pcp[c][z] for c in k.online_cpus() for z in req):
-                out.append(("witness", self.witness))
-            return (ev.call, ev.zone, broadcast_reference(k, req))
+            had = any(k.pcp[c][z] for c in k.online_cpus() for z in req)
+            return (ev.call, ev.zone, broadcast_reference(k, req), had)
         if not m:
             return m
         if ev.call != m[0]:
             return ()               # something else ran: no longer a quiescent call
         if ev.kind == "return":
-            _, zone, exp = m
+            _, zone, exp, had = m
+            if had:                 # judged on a call that had something to drain
+                out.append(("witness", self.witness))
             diff = compare_to_reference(rt, k, exp)
             if diff:
                 out.append(("violation", f"after drain_all_pages({'NULL' if zone is None else _zn(rt, zone)}) "
@@ -237,16 +241,16 @@ class MissesOnlyLateArrivals(Property):
     def on_event(self, rt, m, ev, k, out):
         kind = ev.kind
         if kind == "call":
-            return m + ((ev.call, (ev.zone, frozenset(), frozenset(), frozenset(), frozenset(), False, frozenset())),)
+            return m + ((ev.call, (ev.zone, frozenset(), frozenset(), frozenset(), frozenset(), False, frozenset(),
+                                   False)),)
         if kind in ("free", "refill") and m:
-            out.append(("witness", self.witness))
-            return m
+            return tuple((c, r[:7] + (True,)) for c, r in m)
         if kind == "offline":
-            return tuple((c, r[:6] + (r[6] | {ev.cpu},)) for c, r in m)
+            return tuple((c, r[:6] + (r[6] | {ev.cpu},) + r[7:]) for c, r in m)
         rec = _get(m, ev.call) if ev.call is not None else None
         if rec is None:
             return m
-        zone, saw, scanned, targeted, unscanned, decided, gone = rec
+        zone, saw, scanned, targeted, unscanned, decided, gone, landed = rec
         if kind == "scan" and ev.zone in _req(rt, zone):
             scanned = scanned | {(ev.target, ev.zone)}
             if ev.value:
@@ -265,6 +269,8 @@ class MissesOnlyLateArrivals(Property):
                 unscanned = frozenset(c for c in k.online_cpus() for z in _req(rt, zone)
                                       if (c, z) not in scanned and k.count[c][z])
             missed = sorted((saw | unscanned) - targeted - gone)
+            if landed:              # judged on a call a page arrived during
+                out.append(("witness", self.witness))
             if missed and scanned:
                 c = missed[0]
                 how = "its scan saw pages there" if c in saw else "it never scanned it, and it held pages"
@@ -273,7 +279,7 @@ class MissesOnlyLateArrivals(Property):
             return _del(m, ev.call)
         else:
             return m
-        return _set_replace(m, ev.call, (zone, saw, scanned, targeted, unscanned, decided, gone))
+        return _set_replace(m, ev.call, (zone, saw, scanned, targeted, unscanned, decided, gone, landed))
 
 
 class EntrySnapshotDrained(Property):
@@ -293,12 +299,11 @@ class EntrySnapshotDrained(Property):
         kind = ev.kind
         if kind == "call":
             active = active + (ev.call,)
+            owed = tuple((c, s, w or (bool(s) and len(active) > 1)) for c, s, w in owed)
             if rt.variant.owes_null_zone or ev.zone is not None:
                 req = _req(rt, ev.zone)
                 snap = frozenset(p for c in k.online_cpus() for z in req for p in _visible_pages(k, c, z))
-                if snap and len(active) > 1:
-                    out.append(("witness", self.witness))
-                owed = owed + ((ev.call, snap, req),)
+                owed = owed + ((ev.call, snap, bool(snap) and len(active) > 1),)
             return (active, owed)
         if kind in ("drain", "spill", "offline"):
             gone = set(ev.pages)
@@ -308,18 +313,20 @@ class EntrySnapshotDrained(Property):
             active = tuple(c for c in active if c != ev.call)
             rec = [o for o in owed if o[0] == ev.call]
             owed = tuple(o for o in owed if o[0] != ev.call)
+            if rec and rec[0][2]:   # judged on a call owed pages that overlapped another
+                out.append(("witness", self.witness))
             if rec and rec[0][1]:
                 p = min(rec[0][1])
-                out.append(("violation", f"p{p} was on a pcp list when {call_name(ev.call)} was called and is "
-                                         f"still on {_page_where(rt, k, p)} when it returns"))
-            if rec and len(active) >= 1 and not rec[0][1]:
-                pass
+                where = _page_where(rt, k, p)
+                where = "has vanished" if where == "nowhere" else f"is still on {where}"
+                out.append(("violation", f"p{p} was on a pcp list when {call_name(ev.call)} was called and "
+                                         f"{where} when it returns"))
             return (active, owed)
         else:
             return m
         if not owed:
             return m
-        owed = tuple((c, s - gone, r) for c, s, r in owed)
+        owed = tuple((c, s - gone, w) for c, s, w in owed)
         return (active, owed)
 
 
@@ -351,12 +358,12 @@ class DisabledPcpLeftEmpty(Property):
         if kind == "alloc":
             key = (ev.cpu, ev.zone)
             if key in straddle:
-                out.append(("witness", self.witness))
+                done = done | {"witness"}
             return (done, pending - {key}, straddle - {key}, active)
         if kind == "scan" and active and ev.call in dict(active) and rt.tso:
             if k.view_count(ev.target, ev.target, ev.zone) != ev.value:
-                out.append(("witness", self.witness_tso))
-            return m
+                done = done | {"witness"}
+            return (done, pending, straddle, active)
         if kind == "return" and ev.call in dict(active):
             z = dict(active)[ev.call]
             done = done if z is None else done | {z}
@@ -365,10 +372,13 @@ class DisabledPcpLeftEmpty(Property):
 
     def on_final(self, rt, m, node, blocked, out):
         done = m[0]
-        if blocked or not done:
+        zones = sorted(z for z in done if z != "witness")
+        if blocked or not zones:
             return
+        if "witness" in done:       # judged after an operation straddled the disable
+            out.append(("witness", self.witness_tso if rt.tso else self.witness))
         k = node.k.committed()
-        for z in sorted(done):
+        for z in zones:
             for c in range(k.ncpus):
                 if k.pcp[c][z]:
                     pages = ",".join(f"p{p}" for p in k.pcp[c][z])
@@ -402,8 +412,6 @@ class FallbackIsBroadcast(Property):
         outcome, frees, targeted, zone = rec
         if kind == "mask_alloc":
             outcome = "fail" if ev.outcome == "fail" else ("ok" if ev.outcome == "ok" else "onstack")
-            if ev.outcome == "fail":
-                out.append(("witness", self.witness))
         elif kind == "mask_free":
             frees += 1
         elif kind == "ipi":
@@ -416,6 +424,7 @@ class FallbackIsBroadcast(Property):
                 out.append(("violation", f"the cpumask {name} allocated was "
                                          f"{'never freed' if frees == 0 else f'freed {frees} times'}"))
             elif outcome == "fail":
+                out.append(("witness", self.witness))
                 if frees:
                     out.append(("violation", f"{name} freed a mask whose allocation failed"))
                 else:
@@ -534,11 +543,11 @@ class ZoneScoped(Property):
     def on_event(self, rt, m, ev, k, out):
         kind = ev.kind
         if kind == "call" and ev.zone is not None:
-            if any(k.pcp[c][z] for c in range(k.ncpus) for z in range(k.nzones) if z != ev.zone):
-                out.append(("witness", self.witness))
-            return m + ((ev.call, ev.zone),)
+            others = any(k.pcp[c][z] for c in range(k.ncpus) for z in range(k.nzones) if z != ev.zone)
+            return m + ((ev.call, (ev.zone, others)),)
         if kind == "drain" and ev.pages and ev.call is not None:
-            z = _get(m, ev.call)
+            rec = _get(m, ev.call)
+            z = rec[0] if rec is not None else None
             if z is not None and ev.zone != z:
                 by = f"cpu{ev.cpu}"
                 out.append(("violation", f"{call_name(ev.call)} asked to drain {_zn(rt, z)} but {by} drained "
@@ -546,6 +555,9 @@ class ZoneScoped(Property):
                                          f"({','.join(f'p{p}' for p in ev.pages)}) for it"))
             return m
         if kind == "return":
+            rec = _get(m, ev.call)
+            if rec is not None and rec[1]:   # judged on a call with other zones' pages about
+                out.append(("witness", self.witness))
             return _del(m, ev.call)
         return m
 

@@ -38,6 +38,7 @@ own bit, skips the local run: p0 stays on cpu1's list after A returns.
 """
 from __future__ import annotations
 
+import signal
 from typing import NamedTuple, Optional
 
 from . import kernel as K
@@ -46,6 +47,15 @@ from .state import KState, apply_store
 
 DONE = "done"
 STEP_LIMIT = 400          # steps one actor may take before it is declared hung
+WATCHDOG_S = 5.0          # wall-clock limit for an outside implementation between two yields
+
+
+class _Watchdog(BaseException):
+    pass
+
+
+def _alarm(signum, frame):
+    raise _Watchdog()
 
 
 class Crash(NamedTuple):
@@ -78,7 +88,7 @@ class Runtime:
     """Everything fixed for one (scenario, variant, OFFSTACK, memory model) run."""
 
     def __init__(self, scenario, variant, offstack: bool, memory_model: str = "sc",
-                 properties=(), step_limit: int = STEP_LIMIT):
+                 properties=(), step_limit: int = STEP_LIMIT, watchdog: float = WATCHDOG_S):
         self.scenario = scenario
         self.variant = variant
         self.offstack = offstack
@@ -90,6 +100,7 @@ class Runtime:
         self.has_hotplug = bool(scenario.hotplug) or scenario.hotplug_possible
         self.properties = tuple(properties)
         self.step_limit = step_limit
+        self.watchdog = watchdog
         self._child: dict = {}
         self._parent: list = [(None, None, 0)]   # (parent id, result, depth)
         self._ops: dict = {}
@@ -139,6 +150,10 @@ class Runtime:
             self._ops[key] = op
             return op
         gen = None
+        timer = self.watchdog and not getattr(self.variant, "builtin", False)
+        if timer:
+            old = signal.signal(signal.SIGALRM, _alarm)
+            signal.setitimer(signal.ITIMER_REAL, self.watchdog)
         try:
             if a.log == 0:
                 gen = self._make_gen(a)
@@ -155,9 +170,16 @@ class Runtime:
         except StopIteration:
             op = DONE
             gen = None
-        except Exception as exc:  # an implementation that raises gets a verdict
-            op = Crash(f"{type(exc).__name__}: {exc}")
+        except _Watchdog:
+            op = Crash(f"did not return within {self.watchdog:g} s: no scheduling point (an endless loop?)")
             gen = None
+        except Exception as exc:  # an implementation that raises gets a verdict
+            op = Crash(f"crashed at step {self.depth(a.log) + 1}: {type(exc).__name__}: {exc}")
+            gen = None
+        finally:
+            if timer:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, old)
         if op is not DONE and not isinstance(op, (K.Op, Crash)):
             op = Crash(f"yielded {op!r}, which is not a kernel action")
             gen = None
@@ -249,7 +271,12 @@ class Runtime:
         """Every choice available at `node`, in a fixed order."""
         choices = []
         for a in node.actors:
-            n = self._outcomes(node, a)
+            try:
+                n = self._outcomes(node, a)
+            except Exception:
+                if getattr(self.variant, "builtin", False):
+                    raise
+                n = 1              # stepping it records the crash
             choices.extend((a.aid, i) for i in range(n))
         if self.tso:
             for c in range(node.k.ncpus):
@@ -272,7 +299,13 @@ class Runtime:
             a = node.actors[idx]
             rest = node.actors[:idx] + node.actors[idx + 1:]
             base = Node(node.k, rest, node.mons)
-            res = self._run(base, a, outcome, events)
+            try:
+                res = self._run(base, a, outcome, events)
+            except Exception as exc:
+                if getattr(self.variant, "builtin", False):
+                    raise
+                events.append(Ev("crash", a.cpu, a.call, text=f"a kernel action raised {type(exc).__name__}: {exc}"))
+                res = (base, None)
             if res is None:
                 raise RuntimeError(f"choice {choice} is not enabled")
             new, a2 = res

@@ -28,10 +28,10 @@ import z3
 from model import variants
 from model.scenario import Scenario
 
-from .bmc import Harness, State, System, done, initial
+from .bmc import Harness, State, System, done, initial, num
 from .kernel import DEFAULT_TIMEOUT_MS, EncodingBug, Proof, Stopwatch, frozen_config, unknown
 from .replay import replay_counterexample
-from .step import transition
+from .step import peephole_por, transition
 
 ENTRY, DISABLED = "entry_snapshot_drained", "disabled_pcp_left_empty"
 
@@ -75,47 +75,60 @@ def final_bad(sysm, st: State):
 
 
 def bmc(variant_name: str, prop: str, h: Harness, kmax: int = 40, timeout_ms=DEFAULT_TIMEOUT_MS,
-        budget_s: float = 20.0) -> BmcResult:
+        budget_s: float = 20.0, stride: int = 4) -> BmcResult:
+    """Unroll step by step; every `stride` steps ask for a violation at any step so
+    far (monotone: an ended run stutters), then narrow down to the first length
+    with one.  Completeness: no actor enabled at the last state of any run."""
     t0 = time.perf_counter()
     sysm = System(variants.get(variant_name), h)
-    s = z3.Solver()
+    s = z3.SolverFor("QF_BV")
     s.set("timeout", timeout_ms)
-    progs = [z3.Int(f"program_cpu{c}") for c in range(h.ncpus)]
+    progs = [num(f"program_cpu{c}") for c in range(h.ncpus)]
     states = [State(sysm, 0)]
     s.add(*initial(sysm, states[0], progs))
-    sels, wits = [], []
+    sels, bad_upto, wits = [], [z3.BoolVal(False)], []
     stutter = len(sysm.slots)
+
+    def holds(f):
+        lit = z3.FreshBool()
+        s.add(z3.Implies(lit, f))
+        return s.check(lit)
+
     for k in range(1, kmax + 1):
-        sel = z3.Int(f"sched_t{k - 1}")
+        sel = num(f"sched_t{k - 1}")
         sels.append(sel)
         states.append(State(sysm, k))
-        cons, viol, wit = transition(sysm, states[k - 1], states[k], sel)
-        s.add(0 <= sel, sel <= stutter, *cons)
+        cons, viol, wit, enabled_before = transition(sysm, states[k - 1], states[k], sel)
+        s.add(z3.ULE(sel, stutter), *cons)
+        if k >= 2:
+            s.add(*peephole_por(sysm, states[k - 2], states[k - 1], sels[-2], sels[-1]))
         wits.append(wit)
-        bad = viol if prop == ENTRY else final_bad(sysm, states[k])
-        s.push()
-        s.add(bad)
-        r = s.check()
-        if r == z3.sat:
-            res = BmcResult("violated", k, s.model(), sysm, states, sels, progs)
-            s.pop()
-            res.seconds = time.perf_counter() - t0
-            return res
-        s.pop()
-        if r == z3.unknown:
+        bad_upto.append(z3.Or(bad_upto[-1], viol) if prop == ENTRY else final_bad(sysm, states[k]))
+        over = time.perf_counter() - t0 > budget_s
+        if k % stride and k != kmax and not over:
+            continue
+        ended = holds(enabled_before)             # can a run still be going at step k-1?
+        r = holds(bad_upto[k])
+        if r == z3.unknown or ended == z3.unknown:
             return BmcResult("unknown", k, reason=f"z3 unknown at length {k} ({s.reason_unknown()})",
                              seconds=time.perf_counter() - t0)
-        s.push()
-        s.add(z3.Not(z3.And([done(sysm, states[k], x) for x in sysm.slots])))
-        live = s.check()
-        s.pop()
-        if live == z3.unsat or time.perf_counter() - t0 > budget_s or k == kmax:
-            s.push()
-            s.add(z3.Or(wits))
-            w = s.check() == z3.sat
-            s.pop()
-            status = "complete" if live == z3.unsat else "limit"
-            return BmcResult(status, k, system=sysm, witness=w, seconds=time.perf_counter() - t0)
+        if r == z3.sat:
+            first, mdl = k, s.model()
+            for j in range(k - 1, 0, -1):
+                rj = holds(bad_upto[j])
+                if rj != z3.sat:
+                    break
+                first, mdl = j, s.model()
+            res = BmcResult("violated", first, mdl, sysm, states, sels, progs)
+            res.seconds = time.perf_counter() - t0
+            return res
+        if ended == z3.unsat or over or k == kmax:
+            wr = holds(z3.Or(wits))
+            print("DEBUG wit", wr, s.reason_unknown())
+            w = wr == z3.sat
+            status = "complete" if ended == z3.unsat else "limit"
+            return BmcResult(status, k - 1 if status == "complete" else k, system=sysm, witness=w,
+                             seconds=time.perf_counter() - t0)
     raise AssertionError("unreachable")
 
 

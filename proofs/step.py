@@ -207,25 +207,103 @@ def position_effect(sysm, slot, pos, pre: dict):
 
 def transition(sysm, cur: State, nxt: State, sel):
     """Constraints tying `nxt` to `cur` under the choice `sel`; -> (constraints,
-    violation at this step, witness at this step)."""
+    violation at this step, witness at this step, some actor enabled at `cur`).
+    `sel` is an actor slot, or `len(slots)` (stutter) once no actor is enabled."""
     pre = as_map(cur)
     post_vars = as_map(nxt)
     stutter = len(sysm.slots)
-    cases, enabled, viol, wit = [], [], [], []
+    cases, enabled, viol, wit, some = [], [], [], [], []
     for slot in sysm.slots:
         for pid in slot.pids:
             cond = z3.And(sel == slot.index, pre[("pc", slot.index)] == pid)
             g, post, v, w = position_effect(sysm, slot, sysm.pos[pid], pre)
             enabled.append(z3.And(cond, g))
+            some.append(z3.And(pre[("pc", slot.index)] == pid, g))
             cases.append((cond, post))
             viol.append(z3.And(cond, v))
             wit.append(z3.And(cond, w))
-    all_done = z3.And([done(sysm, cur, x) for x in sysm.slots])
-    out = [z3.Or(enabled + [z3.And(sel == stutter, all_done)])]
+    # the run has ended (every actor done, or every live one blocked): stutter
+    any_enabled = z3.Or(some)
+    out = [z3.Or(z3.Or(enabled), z3.And(sel == stutter, z3.Not(any_enabled)))]
     for key, var in post_vars.items():
         nv = pre[key]
         for cond, post in reversed(cases):
             if post[key] is not pre[key]:
                 nv = z3.If(cond, post[key], nv)
         out.append(var == nv)
-    return out, z3.Or(viol), z3.Or(wit)
+    return out, z3.Or(viol), z3.Or(wit), any_enabled
+
+
+# --- footprints, for the partial-order reduction ----------------------------------------------
+
+def footprint(sysm, slot, pos) -> tuple[frozenset, frozenset]:
+    """(keys read, keys written) by one step of `slot` at `pos`, guards and monitors included."""
+    h, cpu, s = sysm.h, slot.cpu, slot.index
+    owed = lambda c, z: {("owed", k, c, z) for k in sysm.calls}
+    r, w = {("irq", cpu), ("pc", s)}, {("pc", s)}
+    for op in pos.leading + tuple(x for b in pos.branches for x in b.trailing):
+        if isinstance(op, (K.HandlerEnter, K.HandlerExit)) and op.kind == "ipi":
+            w.add(("irq", cpu))
+    op = pos.op
+    if isinstance(op, (K.FreeHotColdPage, K.RmqueueReadBatch, K.RmqueueRefillTake)):
+        z = sysm.rt.page_zone[op.page] if isinstance(op, K.FreeHotColdPage) else op.zone
+        rw = {("cnt", cpu, z), ("bud", z), ("dis", z), ("lock", cpu, z), ("irq", cpu)} | owed(cpu, z)
+        r |= rw
+        w |= rw - {("dis", z)}
+    elif isinstance(op, K.ReadPcpCount):
+        r.add(("cnt", op.target, op.zone))
+    elif isinstance(op, K.DrainPagesZone):
+        rw = {("cnt", op.target, op.zone), ("bud", op.zone)} | owed(op.target, op.zone)
+        r |= rw
+        w |= rw
+    elif isinstance(op, K.CpumaskShared):
+        w.add(("mask", op.slot, op.target))
+    elif isinstance(op, K.CpumaskRead):
+        r |= {("mask", op.slot, c) for c in range(h.ncpus)}
+    elif isinstance(op, K.WaitForHandlers):
+        r |= {("pc", x.index) for x in sysm.slots if x.aid[0] == op.kind and x.aid[2] == pos.call}
+    elif isinstance(op, K.LocalIrq):
+        w.add(("irq", cpu))
+    elif isinstance(op, (K.PcpSpinLock, K.PcpSpinUnlock)):
+        r.add(("lock", op.target, op.zone))
+        w.add(("lock", op.target, op.zone))
+    elif isinstance(op, (K.MutexTrylock, K.MutexLock, K.MutexUnlock)):
+        r.add(("mutex",))
+        w.add(("mutex",))
+    elif isinstance(op, K.ZonePcpDisable):
+        w |= {("dis", op.zone), ("dz", op.zone)}
+    for aid, spec, _, _ in pos.spawns:
+        w.add(("pc", sysm.slot_of[(aid, spec)]))
+    if pos.enter:
+        k = pos.enter[0]
+        r |= {("cnt", c, z) for c in range(h.ncpus) for z in range(h.nzones)}
+        w |= {("owed", k, c, z) for c in range(h.ncpus) for z in range(h.nzones)}
+    for b in pos.branches:
+        if b.returns is not None:
+            r |= {("owed", b.returns, c, z) for c in range(h.ncpus) for z in range(h.nzones)}
+    r |= w
+    return frozenset(r), frozenset(w)
+
+
+def independent(fa, fb) -> bool:
+    (ra, wa), (rb, wb) = fa, fb
+    return not (wa & rb) and not (wb & ra)
+
+
+def peephole_por(sysm, prev: State, mid: State, sel_a, sel_b) -> list:
+    """Of two adjacent independent steps by different actors, allow only the order
+    with the lower slot first (peephole partial-order reduction: every run is
+    equivalent, swap by swap, to one that obeys this, reaching the same states and
+    the same per-step verdicts)."""
+    fps = {(x.index, p): footprint(sysm, x, sysm.pos[p]) for x in sysm.slots for p in x.pids}
+    out = []
+    for a in sysm.slots:
+        for b in sysm.slots:
+            if b.index >= a.index:
+                continue
+            for p in a.pids:
+                qs = [q for q in b.pids if independent(fps[(a.index, p)], fps[(b.index, q)])]
+                if qs:
+                    out.append(z3.Not(z3.And(sel_a == a.index, prev.pc[a.index] == p, sel_b == b.index,
+                                             z3.Or([mid.pc[b.index] == q for q in qs]))))
+    return out

@@ -15,6 +15,8 @@ _CLASSES = (
 )
 
 CORPUS: dict[str, Variant] = {cls.name: cls() for cls in _CLASSES}
+for _v in CORPUS.values():
+    _v.builtin = True          # our own code: no watchdog, errors are bugs to see
 NAMES = tuple(CORPUS)
 
 
@@ -23,7 +25,48 @@ class UnknownVariant(KeyError):
         return self.args[0]
 
 
+class ImplLoadError(Exception):
+    """An outside implementation (`module:Name`) could not be loaded at all."""
+
+
+_IMPLS: dict = {}
+
+
+def load_impl(spec: str) -> Variant:
+    """Import `module:Name` (module importable from the current directory or
+    PYTHONPATH); Name is a Variant subclass or instance (docs/implementing.md)."""
+    import importlib
+    import os
+    import sys
+    if spec in _IMPLS:
+        return _IMPLS[spec]
+    mod_name, _, attr = spec.partition(":")
+    if not mod_name or not attr:
+        raise ImplLoadError(f"--impl wants module:Name, got {spec!r}")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        mod = importlib.import_module(mod_name)
+        obj = getattr(mod, attr)
+    except Exception as exc:
+        raise ImplLoadError(f"cannot load {spec}: {type(exc).__name__}: {exc}") from None
+    try:
+        impl = obj() if isinstance(obj, type) else obj
+    except Exception as exc:
+        raise ImplLoadError(f"cannot instantiate {spec}: {type(exc).__name__}: {exc}") from None
+    if not callable(getattr(impl, "drain_all_pages", None)):
+        raise ImplLoadError(f"{spec} has no drain_all_pages(rt, cpu, zone, depth, force) generator method")
+    if not isinstance(impl, Variant):
+        # borrow the protocol's defaults (flags, handler table, disable-then-drain)
+        impl.__class__ = type(type(impl).__name__, (type(impl), Variant), {})
+    impl.name = spec
+    _IMPLS[spec] = impl
+    return impl
+
+
 def get(name: str) -> Variant:
+    if ":" in name:
+        return load_impl(name)
     try:
         return CORPUS[name]
     except KeyError:

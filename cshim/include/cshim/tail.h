@@ -1,0 +1,141 @@
+/*
+ * cshim/tail.h -- compiled right after the user's file, in the same translation
+ * unit, so it reaches the file's static functions: the era's default drain
+ * helpers for the names the file does not define (CSHIM_HAVE_<name> is set by
+ * the loader), zone_pcp_disable() for v5.11+, and the three entry points the
+ * runtime calls in a fresh child (boot-time init, a drain call, disable+drain).
+ *
+ * The defaults follow each era's shape (our rendering, not kernel text): before
+ * v3.19 drain_local_pages(void *) drains every populated zone; from v3.19 it
+ * takes a zone; the body of drain_pages_zone() is one model step
+ * (DrainPagesZone) until v6.0, where the caller drains a remote list under
+ * pcp->lock after testing pcp->count without it (443c2accd1b6).
+ */
+
+#if CSHIM_ERA < 31900
+#ifndef CSHIM_HAVE_drain_pages
+static void drain_pages(unsigned int cpu)
+{
+	struct zone *zone;
+
+	for_each_populated_zone(zone)
+		cshim_drain_zone(cpu, zone);
+}
+#endif
+#ifndef CSHIM_HAVE_drain_local_pages
+static void drain_local_pages(void *arg)
+{
+	(void)arg;
+	drain_pages(smp_processor_id());
+}
+#endif
+#else /* v3.19+ */
+#ifndef CSHIM_HAVE_drain_pages_zone
+#if CSHIM_ERA >= 60000
+static void drain_pages_zone(unsigned int cpu, struct zone *zone)
+{
+	struct per_cpu_pages *pcp = per_cpu_ptr(zone->per_cpu_pageset, cpu);
+
+	if (pcp->count) {
+		unsigned long flags;
+
+		spin_lock_irqsave(&pcp->lock, flags);
+		free_pcppages_bulk(zone, pcp->count, pcp, 0);
+		spin_unlock_irqrestore(&pcp->lock, flags);
+	}
+}
+#else
+static void drain_pages_zone(unsigned int cpu, struct zone *zone)
+{
+	cshim_drain_zone(cpu, zone);
+}
+#endif
+#endif
+#ifndef CSHIM_HAVE_drain_pages
+static void drain_pages(unsigned int cpu)
+{
+	struct zone *zone;
+
+	for_each_populated_zone(zone)
+		drain_pages_zone(cpu, zone);
+}
+#endif
+#ifndef CSHIM_HAVE_drain_local_pages
+static void drain_local_pages(struct zone *zone)
+{
+	int cpu = smp_processor_id();
+
+	if (zone)
+		drain_pages_zone(cpu, zone);
+	else
+		drain_pages(cpu);
+}
+#endif
+#endif
+
+#ifndef CSHIM_HAVE_free_pcppages_bulk
+#if CSHIM_ERA >= 60000
+static void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp, int pindex)
+{
+	(void)pindex;
+	cshim_bulk_free(zone, count, pcp);
+}
+#else
+static void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp)
+{
+	cshim_bulk_free(zone, count, pcp);
+}
+#endif
+#endif
+
+#if CSHIM_ERA >= 31900
+#define CSHIM_CALL_ENTRY(zone) CSHIM_ENTRY(zone)
+#else
+#define CSHIM_CALL_ENTRY(zone) ((void)(zone), CSHIM_ENTRY())
+#endif
+
+#if CSHIM_ERA >= 51100
+void zone_pcp_disable(struct zone *zone)
+{
+	cshim_disable_write(zone);
+#ifdef CSHIM_HAVE___drain_all_pages
+	__drain_all_pages(zone, true);
+#else
+	CSHIM_CALL_ENTRY(zone);
+#endif
+}
+
+void zone_pcp_enable(struct zone *zone)
+{
+	(void)zone;     /* restoring high/batch is outside every scenario */
+}
+#endif
+
+void cshim_tail_init(void)
+{
+#ifdef CSHIM_INIT
+	(void)CSHIM_INIT();
+#endif
+}
+
+void cshim_tail_call(struct zone *zone, int force)
+{
+#if CSHIM_ERA >= 51100 && defined(CSHIM_HAVE___drain_all_pages)
+	if (force) {
+		__drain_all_pages(zone, true);
+		return;
+	}
+#endif
+	(void)force;
+	CSHIM_CALL_ENTRY(zone);
+}
+
+void cshim_tail_disable(struct zone *zone)
+{
+#if CSHIM_ERA >= 51100
+	zone_pcp_disable(zone);
+#else
+	cshim_disable_write(zone);
+	CSHIM_CALL_ENTRY(zone);
+#endif
+}

@@ -1,0 +1,2 @@
+/* fake <linux/mutex.h>: everything lives in <cshim/kernel.h> */
+#include <cshim/kernel.h>

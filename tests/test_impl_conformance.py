@@ -1,0 +1,73 @@
+"""`check --impl`: outside implementations get verdicts, never a hang or a traceback."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from drainverify.cli import main
+
+HERE = os.path.dirname(__file__)
+
+
+@pytest.fixture(autouse=True)
+def _cwd(monkeypatch):
+    monkeypatch.chdir(HERE)
+
+
+def _run(impl, tmp_path, *extra, size=3):
+    out = tmp_path / "m.json"
+    rc = main(["check", "--impl", f"impls.examples:{impl}", "--offstack", "n", "--size", str(size), "-j", "1",
+               "--json", str(out), *extra])
+    return rc, json.loads(out.read_text())["variants"][f"impls.examples:{impl}"]
+
+
+def test_a_correct_masked_drain_conforms_except_for_the_disable_race(tmp_path):
+    """A masked drain written from the docs holds everything except disabled_pcp_left_empty, like the seed."""
+    rc, row = _run("MaskedDrain", tmp_path, size=4)
+    assert row["disabled_pcp_left_empty"]["verdict"] == "refuted"
+    assert row["quiescent_equivalence"]["verdict"] == "bounded"
+    assert row["entry_snapshot_drained"]["verdict"] == "bounded"
+    assert rc == 1
+
+
+def test_an_implementation_that_raises_is_refuted_on_returns(tmp_path):
+    """A raising drain is `returns` refuted with the step and the exception; unjudged cells are unknown."""
+    rc, row = _run("Raises", tmp_path)
+    assert row["returns"]["verdict"] == "refuted"
+    assert "crashed at step" in row["returns"]["reason"] and "RuntimeError: oops" in row["returns"]["reason"]
+    assert row["entry_snapshot_drained"]["verdict"] == "unknown"
+    assert rc == 1
+
+
+def test_an_implementation_that_never_yields_is_refuted_not_hung(tmp_path):
+    """A drain looping without a scheduling point is cut by the watchdog: `returns` refuted."""
+    rc, row = _run("NeverYields", tmp_path)
+    assert row["returns"]["verdict"] == "refuted"
+    assert "did not return within" in row["returns"]["reason"]
+    assert rc == 1
+
+
+def test_an_implementation_yielding_garbage_is_refuted(tmp_path):
+    """Yielding something that is not a kernel action ends the call: `returns` refuted."""
+    rc, row = _run("YieldsGarbage", tmp_path)
+    assert "not a kernel action" in row["returns"]["reason"]
+
+
+def test_an_implementation_that_corrupts_the_state_fails_conservation(tmp_path):
+    """Dropping pages on the floor is caught by conservation."""
+    rc, row = _run("LosesPages", tmp_path)
+    assert row["conservation"]["verdict"] == "refuted"
+
+
+def test_expect_compares_with_a_manifest_row(tmp_path):
+    """--expect VARIANT exits 0 iff the row equals that variant's manifest row."""
+    rc, _ = _run("MaskedDrain", tmp_path, "--expect", "v3.2-broadcast")
+    assert rc == 1
+
+
+def test_an_implementation_that_cannot_be_imported_exits_2(tmp_path, capsys):
+    """An import error is the one case with exit 2 and no verdicts."""
+    assert main(["check", "--impl", "impls.nosuch:X"]) == 2
+    assert "cannot load impls.nosuch:X" in capsys.readouterr().err
