@@ -28,7 +28,7 @@ OPS = {
     "CRASH": 2,        # a fatal signal or BUG_ON; extra = text
     "ERROR": 3,        # unsupported use of the shim; extra = text
     "SCAN": 4,         # a = target cpu, b = zone, c = flags: load of pcp->count (the drain's scan)
-    "LOAD": 5,         # as SCAN, but the first access was to another field (or a store)
+    "LOAD": 5,         # as SCAN, for pcp->high and pcp->batch (response: high | batch << 21)
     "STORE": 6,        # a, b; c = which fields (1 count, 2 high, 4 batch); d, e, f = values
     "ONLINE": 7,       # load of cpu_online_mask
     "MASK_OP": 8,      # a = slot (-1 private), b = cpu, c = 1 set / 0 clear
@@ -61,11 +61,11 @@ SPAWN_KINDS = {"call": 1, "disable": 2, "ipi": 3, "work": 4, "probe": 5}
 # IPI argument kinds
 ARG_NULL, ARG_ZONE, ARG_PTR = 0, 1, 2
 
-LOAD_SHIFT = 21     # SCAN/LOAD response: count | high << 21 | batch << 42
+LOAD_SHIFT = 21     # LOAD response: high | batch << 21
 
 
-def pack_load(count: int, high: int, batch: int) -> int:
-    return count | high << LOAD_SHIFT | batch << (2 * LOAD_SHIFT)
+def pack_load(high: int, batch: int) -> int:
+    return high | batch << LOAD_SHIFT
 
 
 def header_text() -> str:

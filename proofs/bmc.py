@@ -54,11 +54,16 @@ class Harness:
     menu: tuple                      # programs a CPU may run: tuples of items
     high: int = 4
     batch: int = 2
+    max_callers: int = 2             # CPUs whose program calls the drain
 
     def text(self) -> str:
         progs = "; ".join(" + ".join(_item(it) for it in p) or "nothing" for p in self.menu)
         return (f"{self.ncpus} CPUs, {self.nzones} zone(s), <= {self.pages} pages, high={self.high} "
-                f"batch={self.batch}, each CPU runs one of [{progs}], CONFIG_CPUMASK_OFFSTACK=n, sc")
+                f"batch={self.batch}, each CPU runs one of [{progs}], at most {self.max_callers} CPU(s) "
+                f"calling the drain, CONFIG_CPUMASK_OFFSTACK=n, sc")
+
+    def is_call(self, i: int) -> bool:
+        return any(it[0] in ("drain", "disable") for it in self.menu[i])
 
 
 def _item(it):
@@ -145,7 +150,7 @@ class State:
         self.irq = [num(f"irq_off_by_cpu{c}_t{t}") for c in C]
         self.lock = [[num(f"pcp_lock_cpu{c}_z{z}_t{t}") for z in Z] for c in C]
         self.mutex = num(f"pcpu_drain_mutex_t{t}")
-        self.pc = [num(f"pc_{_aid_name(s.aid)}_t{t}") for s in sysm.slots]
+        self.pc = [num(f"pc{s.index}_{_aid_name(s.aid)}_t{t}") for s in sysm.slots]
         self.owed = {k: [[num(f"owed_cpu{k[0]}#{k[1]}_cpu{c}_z{z}_t{t}") for z in Z] for c in C]
                      for k in sysm.calls}
         self.dz = [z3.Bool(f"disable_called_z{z}_t{t}") for z in Z]
@@ -174,6 +179,24 @@ def _aid_name(aid):
     return f"{aid[0]}{aid[1]}_for_cpu{aid[2][0]}#{aid[2][1]}"
 
 
+class Sched:
+    """The scheduler's choice at one step (`sched_t3`): an actor slot, or `stutter`
+    (= number of slots) once the run has ended."""
+
+    def __init__(self, sysm, t: int):
+        self.v = num(f"sched_t{t}")
+        self.stutter = len(sysm.slots)
+
+    def is_(self, i: int) -> z3.BoolRef:
+        return self.v == i
+
+    def exactly_one(self):
+        return z3.ULE(self.v, self.stutter)
+
+    def value(self, mdl) -> int:
+        return mdl.eval(self.v, model_completion=True).as_long()
+
+
 def done(sysm, st: State, s) -> z3.BoolRef:
     return z3.Or(st.pc[s.index] == DONE, st.pc[s.index] == UNSPAWNED)
 
@@ -195,4 +218,7 @@ def initial(sysm: System, st: State, prog):
     held = z3.Sum([z3.If(prog[c] == i, val(sum(1 for it in p if it[0] == "free")), val(0))
                    for c in range(h.ncpus) for i, p in enumerate(h.menu)])
     out.append(z3.Sum([x for row in st.cnt for x in row] + st.bud + [held]) <= h.pages)
+    callers = [i for i in range(len(h.menu)) if h.is_call(i)]
+    out.append(z3.Sum([z3.If(z3.Or([prog[c] == i for i in callers] or [z3.BoolVal(False)]), val(1), val(0))
+                       for c in range(h.ncpus)]) <= h.max_callers)
     return out

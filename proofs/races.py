@@ -28,7 +28,7 @@ import z3
 from model import variants
 from model.scenario import Scenario
 
-from .bmc import Harness, State, System, done, initial, num
+from .bmc import Harness, Sched, State, System, done, initial, num
 from .kernel import DEFAULT_TIMEOUT_MS, EncodingBug, Proof, Stopwatch, frozen_config, unknown
 from .replay import replay_counterexample
 from .step import peephole_por, transition
@@ -44,12 +44,12 @@ def entry_harness(variant, ncpus=2, nzones=1, pages=2) -> Harness:
     return Harness(ncpus, nzones, pages, tuple(menu))
 
 
-def disabled_harness(variant, ncpus=2, nzones=1, pages=2) -> Harness:
+def disabled_harness(variant, ncpus=2, nzones=1, pages=2, callers=1) -> Harness:
     menu = [()]
     for z in range(nzones):
         menu += [(("alloc", z),), (("free", z),), (("disable", z),), (("alloc", z), ("alloc", z))]
     menu.append((("drain", None),))
-    return Harness(ncpus, nzones, pages, tuple(menu))
+    return Harness(ncpus, nzones, pages, tuple(menu), max_callers=callers)
 
 
 @dataclass
@@ -95,11 +95,11 @@ def bmc(variant_name: str, prop: str, h: Harness, kmax: int = 40, timeout_ms=DEF
         return s.check(lit)
 
     for k in range(1, kmax + 1):
-        sel = num(f"sched_t{k - 1}")
+        sel = Sched(sysm, k - 1)
         sels.append(sel)
         states.append(State(sysm, k))
         cons, viol, wit, enabled_before = transition(sysm, states[k - 1], states[k], sel)
-        s.add(z3.ULE(sel, stutter), *cons)
+        s.add(*cons)
         if k >= 2:
             s.add(*peephole_por(sysm, states[k - 2], states[k - 1], sels[-2], sels[-1]))
         wits.append(wit)
@@ -124,7 +124,6 @@ def bmc(variant_name: str, prop: str, h: Harness, kmax: int = 40, timeout_ms=DEF
             return res
         if ended == z3.unsat or over or k == kmax:
             wr = holds(z3.Or(wits))
-            print("DEBUG wit", wr, s.reason_unknown())
             w = wr == z3.sat
             status = "complete" if ended == z3.unsat else "limit"
             return BmcResult(status, k - 1 if status == "complete" else k, system=sysm, witness=w,
@@ -136,6 +135,7 @@ def decode(res: BmcResult):
     """(Scenario, choices, decoded dict) of a violating Z3 model."""
     sysm, mdl, h = res.system, res.model, res.system.h
     ev = lambda e: mdl.eval(e, model_completion=True).as_long()
+    picks = [sel.value(mdl) for sel in res.sels[: res.k]]
     st0 = res.states[0]
     counts = [[ev(x) for x in row] for row in st0.cnt]
     bud = [ev(x) for x in st0.bud]
@@ -161,9 +161,9 @@ def decode(res: BmcResult):
     scn = Scenario(ncpus=h.ncpus, zone_names=sysm.rt.zone_names, high=h.high, batch=h.batch,
                    page_zone=tuple(page_zone), placement=tuple(placement), programs=tuple(programs))
     stutter = len(sysm.slots)
-    choices = [(sysm.slots[x].aid, 0) for x in (ev(sel) for sel in res.sels[: res.k]) if x != stutter]
+    choices = [(sysm.slots[x].aid, 0) for x in picks if x != stutter]
     dec = {"length": res.k, "count": counts, "buddy": bud,
-           "schedule": [_name(sysm.slots[x].aid) for x in (ev(sel) for sel in res.sels[: res.k]) if x != stutter]}
+           "schedule": [_name(sysm.slots[x].aid) for x in picks if x != stutter]}
     return scn, choices, dec
 
 

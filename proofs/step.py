@@ -215,7 +215,7 @@ def transition(sysm, cur: State, nxt: State, sel):
     cases, enabled, viol, wit, some = [], [], [], [], []
     for slot in sysm.slots:
         for pid in slot.pids:
-            cond = z3.And(sel == slot.index, pre[("pc", slot.index)] == pid)
+            cond = z3.And(sel.is_(slot.index), pre[("pc", slot.index)] == pid)
             g, post, v, w = position_effect(sysm, slot, sysm.pos[pid], pre)
             enabled.append(z3.And(cond, g))
             some.append(z3.And(pre[("pc", slot.index)] == pid, g))
@@ -224,7 +224,7 @@ def transition(sysm, cur: State, nxt: State, sel):
             wit.append(z3.And(cond, w))
     # the run has ended (every actor done, or every live one blocked): stutter
     any_enabled = z3.Or(some)
-    out = [z3.Or(z3.Or(enabled), z3.And(sel == stutter, z3.Not(any_enabled)))]
+    out = [sel.exactly_one(), z3.Or(z3.Or(enabled), z3.And(sel.is_(stutter), z3.Not(any_enabled)))]
     for key, var in post_vars.items():
         nv = pre[key]
         for cond, post in reversed(cases):
@@ -304,6 +304,6 @@ def peephole_por(sysm, prev: State, mid: State, sel_a, sel_b) -> list:
             for p in a.pids:
                 qs = [q for q in b.pids if independent(fps[(a.index, p)], fps[(b.index, q)])]
                 if qs:
-                    out.append(z3.Not(z3.And(sel_a == a.index, prev.pc[a.index] == p, sel_b == b.index,
+                    out.append(z3.Not(z3.And(sel_a.is_(a.index), prev.pc[a.index] == p, sel_b.is_(b.index),
                                              z3.Or([mid.pc[b.index] == q for q in qs]))))
     return out

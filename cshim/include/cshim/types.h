@@ -50,23 +50,33 @@ typedef struct cpumask cpumask_t;
 
 #define CSHIM_PCP_LISTS 3
 
+/*
+ * The shim's layout of struct per_cpu_pages: member order is free in C, so
+ * ->count sits alone on the first page of a two-page slot and the rest on the
+ * second.  The runtime protects both pages after every scheduling point; the
+ * first access to the count page is a load of pcp->count (a read of it is the
+ * drain's scan), the first access to the other page loads high and batch.
+ */
+#define CSHIM_PCP_SLOT (2 * CSHIM_PAGE)
+
 #if CSHIM_ERA >= 60000
 /* v5.14+ (28f836b6777b): zone->per_cpu_pageset points at struct per_cpu_pages;
  * v5.19/v6.0 (4b23a68f9536) added pcp->lock. */
 struct per_cpu_pages {
-	spinlock_t lock;
 	int count;
+	char cshim_pad[CSHIM_PAGE - sizeof(int)];
+	spinlock_t lock;
 	int high;
 	int batch;
 	short free_factor;
 	short expire;
 	struct list_head lists[CSHIM_PCP_LISTS];
 };
-#define CSHIM_PCP_OFFSET 0
 #else
 /* v3.2 .. v5.13: zone->pageset points at struct per_cpu_pageset { pcp; stats } */
 struct per_cpu_pages {
 	int count;
+	char cshim_pad[CSHIM_PAGE - sizeof(int)];
 	int high;
 	int batch;
 	struct list_head lists[CSHIM_PCP_LISTS];
@@ -77,7 +87,6 @@ struct per_cpu_pageset {
 	s8 stat_threshold;
 	s8 vm_stat_diff[8];
 };
-#define CSHIM_PCP_OFFSET offsetof(struct per_cpu_pageset, pcp)
 #endif
 
 struct zone {

@@ -1,0 +1,44 @@
+"""Real kernel C under the spec: a userspace kernel-API shim with controlled interleavings.
+
+    v = cshim.load("c_corpus/v3.4-static-mask.c", "v3.4")
+    model.explore.sweep(v, Bound(), offstack=False)
+
+`load()` builds FILE.c against the shim of one kernel era (cshim/eras.py) and
+returns a `model` Variant named after the file's stem: every shim primitive is a
+scheduling point of the model's scheduler, so the exhaustive driver, the property
+ladder and the counterexample formatter treat the C code exactly like the Python
+corpus.  What is abstracted and what is simplified: docs/c-shim.md; the layers:
+`build` (gcc, cache, symbols), `scan` (what the file defines), `child` (processes,
+watchdog), `variant` (the response trie and the request -> action plan), `ops`
+(the few actions the model lacks), `runtime.c` + `include/` (the C side).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .build import BuildError, analyse, build, cache_dir
+from .variant import DEFAULT_TIMEOUT, CrashedInC, CVariant
+
+__all__ = ["load", "BuildError", "CrashedInC", "CVariant", "cache_dir"]
+
+
+def load(path, api: str, entry: str = "drain_all_pages", init: str | None = None, *, era: str | None = None,
+         timeout: float = DEFAULT_TIMEOUT, cache: Path | None = None, name: str | None = None) -> CVariant:
+    """Build FILE.c (both CONFIG_CPUMASK_OFFSTACK settings) and return it as a Variant.
+
+    api: the kernel era of the API and struct layouts (v3.2, v3.4, v3.19, v4.11,
+    v5.11, v6.0).  entry: the drain function (`drain_all_pages(void)` before
+    v3.19, `drain_all_pages(struct zone *)` after).  init: a boot-time setup
+    function run in every child before its context (its allocations never fail
+    and never reach the model).  era: the model era for gfp rules if it differs
+    from the api (e.g. "6.11").  timeout: the wall-clock watchdog of one C step.
+    Raises BuildError (with the compiler's first errors) if it does not build."""
+    p = Path(path).resolve()
+    if not p.is_file():
+        raise BuildError(path, [f"{path}: no such file"])
+    try:
+        meta, _ = analyse(p, api, entry, init)
+    except ValueError as exc:
+        raise BuildError(path, [str(exc)]) from None
+    builds = {off: build(meta, off, cache) for off in (False, True)}
+    return CVariant(meta, builds, name or p.stem, era=era, timeout=timeout)
