@@ -45,3 +45,24 @@ def run_bench(vnames, pnames, cfg) -> int:
             print(f"{vn:26s} {p:26s} {size:32s} {f.found_after_scenarios + 1:>9d} "
                   f"{f.found_after_states:>8d} {f.seconds:>9.2f} {e2e:>12.2f}", flush=True)
     return 0
+
+
+def spin_times(directory) -> list[tuple[str, float, str]]:
+    """Time SPIN end to end (translation, C compile, search) on each Promela model in
+    `directory` (the anchors in shared/anchors/spin), for comparison."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+    out = []
+    if not (shutil.which("spin") and shutil.which("gcc")):
+        return [("spin", float("nan"), "spin or gcc not installed")]
+    for pml in sorted(Path(directory).glob("*.pml")):
+        with tempfile.TemporaryDirectory() as d:
+            shutil.copy(pml, d)
+            t0 = time.perf_counter()
+            r = subprocess.run(f"spin -a {pml.name} && gcc -O2 -DSAFETY -o pan pan.c && ./pan", shell=True,
+                               cwd=d, capture_output=True, text=True)
+            secs = time.perf_counter() - t0
+            verdict = "violation found" if "errors: 1" in r.stdout else "no violation"
+            out.append((pml.stem, secs, verdict))
+    return out

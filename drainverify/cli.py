@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="time to the first minimal counterexample of each refuted pair")
     b.add_argument("--variant", action="append")
     b.add_argument("--property", action="append")
+    b.add_argument("--spin-dir", metavar="DIR", help="also time SPIN on the Promela models in DIR")
     _config_flags(b)
     from cost import cli as cost_cli
     cost_cli.add_parser(sub)
@@ -250,7 +251,14 @@ def cmd_bench(a) -> int:
     cfg = _config(a)
     vnames = _names(a.variant, variants.NAMES, variants.get)
     pnames = _names(a.property, props_mod.NAMES, props_mod.get)
-    return run_bench(vnames, pnames, cfg)
+    rc = run_bench(vnames, pnames, cfg)
+    if a.spin_dir:
+        from drainverify.bench import spin_times
+        print()
+        print("SPIN, end to end (spin -a, gcc -O2 -DSAFETY, ./pan):")
+        for name, secs, verdict in spin_times(a.spin_dir):
+            print(f"  {name:24s} {secs:6.2f} s  {verdict}")
+    return rc
 
 
 def main(argv=None) -> int:

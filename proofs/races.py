@@ -77,8 +77,9 @@ def final_bad(sysm, st: State):
 def bmc(variant_name: str, prop: str, h: Harness, kmax: int = 40, timeout_ms=DEFAULT_TIMEOUT_MS,
         budget_s: float = 20.0, stride: int = 4) -> BmcResult:
     """Unroll step by step; every `stride` steps ask for a violation at any step so
-    far (monotone: an ended run stutters), then narrow down to the first length
-    with one.  Completeness: no actor enabled at the last state of any run."""
+    far (monotone: an ended run stutters) -- then narrow down to the first length
+    with one -- and whether a run can still be going (completeness: no actor
+    enabled at the last state of any run)."""
     t0 = time.perf_counter()
     sysm = System(variants.get(variant_name), h)
     s = z3.SolverFor("QF_BV")

@@ -295,15 +295,32 @@ def peephole_por(sysm, prev: State, mid: State, sel_a, sel_b) -> list:
     with the lower slot first (peephole partial-order reduction: every run is
     equivalent, swap by swap, to one that obeys this, reaching the same states and
     the same per-step verdicts)."""
-    fps = {(x.index, p): footprint(sysm, x, sysm.pos[p]) for x in sysm.slots for p in x.pids}
+    pairs = _independent_pairs(sysm)
     out = []
     for a in sysm.slots:
         for b in sysm.slots:
             if b.index >= a.index:
                 continue
             for p in a.pids:
-                qs = [q for q in b.pids if independent(fps[(a.index, p)], fps[(b.index, q)])]
+                qs = pairs.get((a.index, p, b.index))
                 if qs:
                     out.append(z3.Not(z3.And(sel_a.is_(a.index), prev.pc[a.index] == p, sel_b.is_(b.index),
                                              z3.Or([mid.pc[b.index] == q for q in qs]))))
     return out
+
+
+def _independent_pairs(sysm) -> dict:
+    """(slot a, position p, slot b) -> positions of b independent of a's step at p."""
+    cached = getattr(sysm, "_por_pairs", None)
+    if cached is not None:
+        return cached
+    fps = {(x.index, p): footprint(sysm, x, sysm.pos[p]) for x in sysm.slots for p in x.pids}
+    pairs = {}
+    for a in sysm.slots:
+        for b in sysm.slots[: a.index]:
+            for p in a.pids:
+                qs = [q for q in b.pids if independent(fps[(a.index, p)], fps[(b.index, q)])]
+                if qs:
+                    pairs[(a.index, p, b.index)] = qs
+    sysm._por_pairs = pairs
+    return pairs

@@ -7,6 +7,7 @@ come out `bounded` with its witness reached, a cell expected to fail must be
 """
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -50,13 +51,17 @@ def test_exhaustive_verdicts_match_the_manifest(variant_name, rows):
     assert not bad, "; ".join(bad)
 
 
-def test_refutations_carry_a_minimal_counterexample_that_replays(variant_name, rows):
-    """Every refuted cell has a replayable counterexample artifact naming its violation."""
+def test_refutations_carry_a_minimal_counterexample_that_replays(variant_name, rows, tmp_path):
+    """Every refuted cell has a counterexample artifact that `drainverify replay` reproduces."""
+    from drainverify.cli import main
     for prop, cell in rows(variant_name).items():
         if cell["verdict"] == "refuted":
             art = cell["counterexample"]
             assert art and art["verdict"] == "refuted" and art["violation"], prop
             assert art["schema"] == "drainverify.counterexample/1"
+            f = tmp_path / f"{prop}.json"
+            f.write_text(json.dumps(art))
+            assert main(["replay", str(f)]) == 0, prop
 
 
 def test_holding_cells_reached_their_witness(variant_name, rows):

@@ -1,0 +1,31 @@
+/*
+ * mut-gfp-kernel: a one-ingredient mutant of v4-zalloc-fallback (DESIGN.md §4).
+ *
+ * The mask is allocated with GFP_KERNEL, which may sleep: called from
+ * direct reclaim, the slab miss path can enter direct reclaim again.
+ */
+#include <linux/gfp.h>
+#include <linux/cpumask.h>
+#include <linux/smp.h>
+
+void drain_all_pages(void)
+{
+	int cpu;
+	struct zone *zone;
+	struct per_cpu_pageset *pcp;
+	cpumask_var_t cpus;
+
+	if (likely(zalloc_cpumask_var(&cpus, GFP_KERNEL))) {
+		for_each_online_cpu(cpu) {
+			for_each_populated_zone(zone) {
+				pcp = per_cpu_ptr(zone->pageset, cpu);
+				if (pcp->pcp.count)
+					cpumask_set_cpu(cpu, cpus);
+			}
+		}
+		on_each_cpu_mask(cpus, drain_local_pages, NULL, 1);
+		free_cpumask_var(cpus);
+	} else {
+		on_each_cpu(drain_local_pages, NULL, 1);
+	}
+}
