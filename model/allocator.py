@@ -32,17 +32,22 @@ scheduler makes, not a function of the scenario's buddy lists.  What a choice
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 ERAS = ("3.2", "3.4", "3.19", "4.4", "4.11", "5.0", "5.11", "6.0", "6.3", "6.11")
 
 
+@lru_cache(maxsize=None)
 def era_key(era: str) -> tuple[int, ...]:
     return tuple(int(x) for x in era.split("."))
 
 
+@lru_cache(maxsize=None)
 def era_at_least(era: str, other: str) -> bool:
     return era_key(era) >= era_key(other)
 
 
+@lru_cache(maxsize=None)
 def gfp_flags(name: str, era: str) -> frozenset[str]:
     """The flag set `name` (GFP_ATOMIC or GFP_KERNEL) expands to in `era`."""
     if name == "GFP_ATOMIC":
@@ -58,11 +63,13 @@ def gfp_flags(name: str, era: str) -> frozenset[str]:
     raise ValueError(f"unknown gfp mask {name!r}")
 
 
+@lru_cache(maxsize=None)
 def reclaim_flag(era: str) -> str:
     """The flag whose presence lets the slow path sleep in direct reclaim."""
     return "__GFP_DIRECT_RECLAIM" if era_at_least(era, "4.4") else "__GFP_WAIT"
 
 
+@lru_cache(maxsize=None)
 def may_direct_reclaim(gfp: frozenset[str], era: str, pf_memalloc: bool) -> bool:
     """`__alloc_pages_slowpath()`: can this allocation enter direct reclaim?"""
     return reclaim_flag(era) in gfp and not pf_memalloc
@@ -74,6 +81,7 @@ def may_use_reserves(gfp: frozenset[str], pf_memalloc: bool) -> bool:
     return "__GFP_HIGH" in gfp or pf_memalloc
 
 
+@lru_cache(maxsize=None)
 def cpumask_alloc_outcomes(gfp: frozenset[str], era: str, offstack: bool,
                            pf_memalloc: bool) -> tuple[tuple[str, str], ...]:
     """Every way `zalloc_cpumask_var(&mask, gfp)` can end, as (outcome, path).

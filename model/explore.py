@@ -179,8 +179,9 @@ def explore_scenario(rt: Runtime, res: SweepResult, active: list, t0: float, max
                 if st.signals:
                     _record(rt, res, active, st.signals, node, ch, parent, t0)
                 succ.append(child)
-                if child not in parent:
-                    parent[child] = (node, ch)
+                n = len(parent)
+                parent.setdefault(child, (node, ch))
+                if len(parent) > n:
                     nxt.append(child)
             succ_count[node] = succ
             if len(parent) > max_states:

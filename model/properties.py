@@ -73,6 +73,8 @@ class Property:
     claim = ""
     judged_on = ""
     witness = ""
+    #: event kinds on_event looks at (None: all); the runtime skips the others
+    kinds = None
 
     def applies(self, variant, offstack: bool):
         return None
@@ -94,6 +96,7 @@ class Property:
 
 
 class Conservation(Property):
+    kinds = frozenset({"drain"})
     name = "conservation"
     claim = ("every page is in exactly one place (buddy, one pcp list, allocated) and each "
              "pcp->count equals its list's length")
@@ -141,6 +144,7 @@ class Conservation(Property):
 
 
 class Returns(Property):
+    kinds = frozenset({"call", "return", "crash", "hang"})
     name = "returns"
     claim = "every drain call returns (no deadlock, no endless loop, no crash)"
     judged_on = "every call"
@@ -230,6 +234,7 @@ def compare_to_reference(rt, k, exp) -> str:
 
 
 class MissesOnlyLateArrivals(Property):
+    kinds = frozenset({"call", "free", "refill", "offline", "scan", "ipi", "work", "drain", "remote_drain", "return"})
     name = "misses_only_late_arrivals"
     claim = ("a CPU the drain does not IPI had no pages in the requested zones when the drain "
              "scanned it: the masked drain empties what the broadcast empties, except pages that "
@@ -283,6 +288,7 @@ class MissesOnlyLateArrivals(Property):
 
 
 class EntrySnapshotDrained(Property):
+    kinds = frozenset({"call", "drain", "spill", "offline", "alloc", "return"})
     name = "entry_snapshot_drained"
     claim = ("every page on an online CPU's pcp list (requested zones) when the drain is called, "
              "and not allocated since, has gone back to buddy before the call returns")
@@ -331,6 +337,7 @@ class EntrySnapshotDrained(Property):
 
 
 class DisabledPcpLeftEmpty(Property):
+    kinds = frozenset({"call", "read_batch", "disable", "alloc", "scan", "return"})
     name = "disabled_pcp_left_empty"
     claim = ("once disable-then-drain has returned and every operation in flight has finished, "
              "no pcp list of that zone holds a page (what memory offline relies on)")
@@ -388,6 +395,7 @@ class DisabledPcpLeftEmpty(Property):
 
 
 class FallbackIsBroadcast(Property):
+    kinds = frozenset({"call", "mask_alloc", "mask_free", "ipi", "drain", "work", "remote_drain", "return"})
     name = "fallback_is_broadcast"
     claim = ("when the mask allocation fails the drain IPIs every online CPU and empties what the "
              "broadcast empties; the mask is freed iff it was allocated")
@@ -440,6 +448,7 @@ class FallbackIsBroadcast(Property):
 
 
 class NoReclaimRecursion(Property):
+    kinds = frozenset({"call", "return", "mask_alloc", "reclaim_enter"})
     name = "no_reclaim_recursion"
     claim = ("no allocation made on the drain path can enter direct reclaim, so reclaim never "
              "nests")
@@ -471,6 +480,7 @@ class NoReclaimRecursion(Property):
 
 
 class IpiOnlyWherePages(Property):
+    kinds = frozenset({"call", "scan", "mask_alloc", "ipi", "work", "return"})
     name = "ipi_only_where_pages"
     claim = ("outside the allocation-failure fallback and force_all_cpus, a CPU receives the drain "
              "(IPI or work item) only if it held pages in the requested zones when this drain "
@@ -527,6 +537,7 @@ class IpiOnlyWherePages(Property):
 
 
 class ZoneScoped(Property):
+    kinds = frozenset({"call", "drain", "return"})
     name = "zone_scoped"
     claim = "a drain for one zone leaves other zones' pcp lists alone"
     judged_on = "zone calls"

@@ -322,8 +322,10 @@ class Runtime:
             if m is None:
                 continue
             out: list = []
+            kinds = p.kinds
             for ev in events:
-                m = p.on_event(self, m, ev, new.k, out)
+                if kinds is None or ev.kind in kinds:
+                    m = p.on_event(self, m, ev, new.k, out)
             p.on_state(self, m, new, out, events)
             signals.extend((i,) + sig for sig in out)
             mons[i] = m
