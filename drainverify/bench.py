@@ -16,7 +16,6 @@ from model.properties import BY_NAME
 
 def run_bench(vnames, pnames, cfg) -> int:
     from drainverify.matrix import bound_of, settings_for
-    rows = []
     print(f"{'variant':26s} {'property':26s} {'size (cpus,pages,callers,steps)':32s} "
           f"{'scenarios':>9s} {'states':>8s} {'search s':>9s} {'end-to-end s':>12s}")
     for vn in vnames:

@@ -23,9 +23,8 @@ from dataclasses import dataclass
 from model import manifest, variants
 from model.config import Config
 from model.explore import Bound, sweep
-from model.format import lanes
 from model.history import replay, to_artifact
-from model.properties import BY_NAME, LADDER
+from model.properties import BY_NAME
 
 
 def bound_of(cfg: Config) -> Bound:

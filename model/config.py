@@ -11,7 +11,7 @@ model's own actions and never pass through here.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 #: Zone names in the order `for_each_populated_zone()` visits them in these
 #: scenarios.  A configuration with N zones uses the first N names, so names stay

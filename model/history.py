@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .properties import BY_NAME, LADDER
+from .properties import LADDER
 from .runtime import Runtime, actor_name
 from .scenario import Scenario
 

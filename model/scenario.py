@@ -18,7 +18,7 @@ Hypothesis driver draws them.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 CALL_ITEMS = ("drain", "reclaim_drain", "disable")
 

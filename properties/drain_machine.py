@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
 from model.config import ZONE_NAMES
 from model.format import lanes

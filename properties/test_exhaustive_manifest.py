@@ -14,7 +14,7 @@ import pytest
 
 from conftest import REPORTS, selected_variants
 from drainverify import matrix as mx
-from model import manifest, variants
+from model import manifest
 from model.config import Config
 from model.format import lanes
 from model.properties import NAMES

@@ -1,0 +1,91 @@
+"""Properties of the cpumask allocation: fallback_is_broadcast,
+no_reclaim_recursion."""
+from __future__ import annotations
+
+from ..events import call_name
+from .base import Property, _del, _get, _set_replace
+
+
+class FallbackIsBroadcast(Property):
+    kinds = frozenset({"call", "mask_alloc", "mask_free", "ipi", "drain", "work", "remote_drain", "return"})
+    name = "fallback_is_broadcast"
+    claim = ("when the mask allocation fails the drain IPIs every online CPU and empties what the "
+             "broadcast empties; the mask is freed iff it was allocated")
+    judged_on = "variants that allocate"
+    witness = "the cpumask allocation failed and the fallback ran"
+
+    def applies(self, variant, offstack):
+        if not variant.allocates:
+            return "no cpumask is allocated on the drain path"
+        if not offstack:
+            return "CONFIG_CPUMASK_OFFSTACK=n: the mask is on the stack, nothing can fail"
+        return None
+
+    # per call: (call, (outcome, frees, targeted, zone))
+    def on_event(self, rt, m, ev, k, out):
+        kind = ev.kind
+        if kind == "call":
+            return m + ((ev.call, (None, 0, frozenset(), ev.zone)),)
+        rec = _get(m, ev.call) if ev.call is not None else None
+        if rec is None:
+            return m
+        outcome, frees, targeted, zone = rec
+        if kind == "mask_alloc":
+            outcome = "fail" if ev.outcome == "fail" else ("ok" if ev.outcome == "ok" else "onstack")
+        elif kind == "mask_free":
+            frees += 1
+        elif kind == "ipi":
+            targeted = targeted | set(ev.targets)
+        elif kind in ("drain", "work", "remote_drain"):
+            targeted = targeted | {ev.target}
+        elif kind == "return":
+            name = call_name(ev.call)
+            if outcome == "ok" and frees != 1:
+                out.append(("violation", f"the cpumask {name} allocated was "
+                                         f"{'never freed' if frees == 0 else f'freed {frees} times'}"))
+            elif outcome == "fail":
+                out.append(("witness", self.witness))
+                if frees:
+                    out.append(("violation", f"{name} freed a mask whose allocation failed"))
+                else:
+                    missing = sorted(set(k.online_cpus()) - targeted)
+                    if missing:
+                        out.append(("violation", f"the cpumask allocation of {name} failed and "
+                                                 f"the fallback never drained cpu{missing[0]}; the broadcast "
+                                                 f"drains every online CPU"))
+            return _del(m, ev.call)
+        else:
+            return m
+        return _set_replace(m, ev.call, (outcome, frees, targeted, zone))
+
+
+class NoReclaimRecursion(Property):
+    kinds = frozenset({"call", "return", "mask_alloc", "reclaim_enter"})
+    name = "no_reclaim_recursion"
+    claim = ("no allocation made on the drain path can enter direct reclaim, so reclaim never "
+             "nests")
+    judged_on = "calls from the direct-reclaim path"
+    witness = "a drain called from direct reclaim allocated its mask through the page allocator's slow path"
+
+    def applies(self, variant, offstack):
+        if not variant.allocates:
+            return "nothing is allocated on the drain path"
+        if not offstack:
+            return "CONFIG_CPUMASK_OFFSTACK=n: nothing is allocated on the drain path"
+        return None
+
+    def judges_scenario(self, scenario):
+        return any(it[0] == "reclaim_drain" for _, it in scenario.calls)
+
+    def on_event(self, rt, m, ev, k, out):
+        kind = ev.kind
+        if kind == "call" and ev.ctx == "reclaim":
+            return m + (ev.call,)
+        if kind == "return":
+            return tuple(c for c in m if c != ev.call)
+        if kind == "mask_alloc" and ev.call in m and "slow path" in ev.path:
+            out.append(("witness", self.witness))
+        if kind == "reclaim_enter" and ev.depth >= 2:
+            out.append(("violation", f"cpu{ev.cpu}: direct reclaim -> drain_all_pages() -> {ev.why} -> "
+                                     f"direct reclaim again (nesting depth {ev.depth})"))
+        return m

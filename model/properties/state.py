@@ -1,0 +1,176 @@
+"""Properties of the state and of calls returning: conservation, returns,
+disabled_pcp_left_empty, zone_scoped."""
+from __future__ import annotations
+
+from ..events import call_name
+from .base import Property, _del, _get, _zn
+
+
+class Conservation(Property):
+    kinds = frozenset({"drain"})
+    name = "conservation"
+    claim = ("every page is in exactly one place (buddy, one pcp list, allocated) and each "
+             "pcp->count equals its list's length")
+    judged_on = "every state outside an IRQs-off section"
+    witness = "a drain moved at least one page from a pcp list to buddy"
+
+    def on_event(self, rt, m, ev, k, out):
+        if ev.kind == "drain" and ev.pages:
+            out.append(("witness", self.witness))
+        return m
+
+    # only these events change page placement, counts, or end an IRQs-off section
+    _TOUCH = frozenset({"free", "spill", "drain", "refill", "alloc", "offline", "online", "flush", "irq",
+                        "handler_done", "pcp_unlock", "crash", "hang"})
+
+    def on_state(self, rt, m, node, out, events=None):
+        if events is not None and not any(e.kind in self._TOUCH for e in events):
+            return
+        k = node.k
+        seen: dict = {}
+        for c, row in enumerate(k.pcp):
+            for z, lst in enumerate(row):
+                for p in lst:
+                    seen[p] = seen.get(p, 0) + 1
+        for b in k.buddy:
+            for p in b:
+                seen[p] = seen.get(p, 0) + 1
+        for h in k.held:
+            for p in h:
+                seen[p] = seen.get(p, 0) + 1
+        for p in range(len(rt.page_zone)):
+            n = seen.get(p, 0)
+            if n != 1:
+                out.append(("violation", f"p{p} is in {n} places"))
+                return
+        for c in range(k.ncpus):
+            if k.irq[c] is not None or k.sbuf[c]:
+                continue
+            for z in range(k.nzones):
+                if k.locks[c][z] is None and k.count[c][z] != len(k.pcp[c][z]):
+                    out.append(("violation",
+                                f"pcp[cpu{c}][{_zn(rt, z)}] count={k.count[c][z]} but its list holds "
+                                f"{len(k.pcp[c][z])} page(s)"))
+                    return
+
+
+class Returns(Property):
+    kinds = frozenset({"call", "return", "crash", "hang"})
+    name = "returns"
+    claim = "every drain call returns (no deadlock, no endless loop, no crash)"
+    judged_on = "every call"
+    witness = "a drain call returned while another drain call was in flight"
+
+    def on_event(self, rt, m, ev, k, out):
+        if ev.kind == "call":
+            return m + (ev.call,)
+        if ev.kind == "return":
+            if len(m) > 1:
+                out.append(("witness", self.witness))
+            return tuple(c for c in m if c != ev.call)
+        if ev.kind in ("crash", "hang"):
+            who = f"call {call_name(ev.call)}" if ev.call else f"cpu{ev.cpu}"
+            verb = "crashed" if ev.kind == "crash" else "hung"
+            out.append(("violation", f"{who} {verb}: {ev.text}"))
+        return m
+
+    def on_final(self, rt, m, node, blocked, out):
+        if blocked:
+            who = "; ".join(rt.describe_block(a) + (f" (call {call_name(a.call)} never returns)" if a.call else "")
+                            for a in blocked)
+            out.append(("violation", f"deadlock: {who}"))
+
+
+class DisabledPcpLeftEmpty(Property):
+    kinds = frozenset({"call", "read_batch", "disable", "alloc", "scan", "return"})
+    name = "disabled_pcp_left_empty"
+    claim = ("once disable-then-drain has returned and every operation in flight has finished, "
+             "no pcp list of that zone holds a page (what memory offline relies on)")
+    judged_on = "disable-then-drain calls"
+    witness = "another CPU's allocation loaded the old batch before the disable and refilled after it"
+    witness_tso = "the disabling CPU loaded a count whose new value was still in the owner's store buffer"
+
+    def judges_scenario(self, scenario):
+        return any(it[0] == "disable" for _, it in scenario.calls)
+
+    # m: (disabled zones returned, pending (cpu, zone) alloc sections, straddling, active disable calls)
+    def init(self, rt, k):
+        return (frozenset(), frozenset(), frozenset(), ())
+
+    def on_event(self, rt, m, ev, k, out):
+        done, pending, straddle, active = m
+        kind = ev.kind
+        if kind == "call" and ev.what == "disable":
+            return (done, pending, straddle, active + ((ev.call, None),))
+        if kind == "read_batch":
+            return (done, pending | {(ev.cpu, ev.zone)}, straddle, active)
+        if kind == "disable":
+            active = tuple((c, ev.zone if c == ev.call else z) for c, z in active)
+            return (done, pending, straddle | {p for p in pending if p[1] == ev.zone}, active)
+        if kind == "alloc":
+            key = (ev.cpu, ev.zone)
+            if key in straddle:
+                done = done | {"witness"}
+            return (done, pending - {key}, straddle - {key}, active)
+        if kind == "scan" and active and ev.call in dict(active) and rt.tso:
+            if k.view_count(ev.target, ev.target, ev.zone) != ev.value:
+                done = done | {"witness"}
+            return (done, pending, straddle, active)
+        if kind == "return" and ev.call in dict(active):
+            z = dict(active)[ev.call]
+            done = done if z is None else done | {z}
+            return (done, pending, straddle, tuple(a for a in active if a[0] != ev.call))
+        return m
+
+    def on_final(self, rt, m, node, blocked, out):
+        done = m[0]
+        zones = sorted(z for z in done if z != "witness")
+        if blocked or not zones:
+            return
+        if "witness" in done:       # judged after an operation straddled the disable
+            out.append(("witness", self.witness_tso if rt.tso else self.witness))
+        k = node.k.committed()
+        for z in zones:
+            for c in range(k.ncpus):
+                if k.pcp[c][z]:
+                    pages = ",".join(f"p{p}" for p in k.pcp[c][z])
+                    out.append(("violation", f"{pages} left on pcp[cpu{c}][{_zn(rt, z)}] after "
+                                             f"zone_pcp_disable({_zn(rt, z)}) + drain returned"))
+                    return
+
+
+class ZoneScoped(Property):
+    kinds = frozenset({"call", "drain", "return"})
+    name = "zone_scoped"
+    claim = "a drain for one zone leaves other zones' pcp lists alone"
+    judged_on = "zone calls"
+    witness = "a zone call ran while another zone's pcp list held pages"
+
+    def applies(self, variant, offstack):
+        if not variant.zone_arg:
+            return "the API has no zone argument"
+        return None
+
+    def judges_scenario(self, scenario):
+        return any(it[1] is not None for _, it in scenario.calls if it[0] != "free")
+
+    def on_event(self, rt, m, ev, k, out):
+        kind = ev.kind
+        if kind == "call" and ev.zone is not None:
+            others = any(k.pcp[c][z] for c in range(k.ncpus) for z in range(k.nzones) if z != ev.zone)
+            return m + ((ev.call, (ev.zone, others)),)
+        if kind == "drain" and ev.pages and ev.call is not None:
+            rec = _get(m, ev.call)
+            z = rec[0] if rec is not None else None
+            if z is not None and ev.zone != z:
+                by = f"cpu{ev.cpu}"
+                out.append(("violation", f"{call_name(ev.call)} asked to drain {_zn(rt, z)} but {by} drained "
+                                         f"pcp[cpu{ev.target}][{_zn(rt, ev.zone)}] "
+                                         f"({','.join(f'p{p}' for p in ev.pages)}) for it"))
+            return m
+        if kind == "return":
+            rec = _get(m, ev.call)
+            if rec is not None and rec[1]:   # judged on a call with other zones' pages about
+                out.append(("witness", self.witness))
+            return _del(m, ev.call)
+        return m
