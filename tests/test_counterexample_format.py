@@ -51,7 +51,8 @@ def test_replay_reproduces_an_artifact_and_detects_tampering(tmp_path, capsys):
 def test_same_seed_gives_byte_identical_json(tmp_path):
     """Two runs of check with the same configuration write byte-identical JSON."""
     a, b = tmp_path / "a.json", tmp_path / "b.json"
-    argv = ["check", "--variant", "v5-last-zone-wins", "--variant", "mut-no-fallback", "-j", "2", "--seed", "7"]
+    argv = ["check", "--variant", "v5-last-zone-wins", "--variant", "mut-no-fallback", "-j", "2", "--seed", "7",
+            "--size", "2"]
     main(argv + ["--json", str(a)])
     main(argv + ["--json", str(b)])
     assert a.read_bytes() == b.read_bytes()
