@@ -20,8 +20,9 @@ static void drain_pages(unsigned int cpu)
 		local_irq_save(flags);
 		pset = per_cpu_ptr(zone->pageset, cpu);
 		pcp = &pset->pcp;
-		if (pcp->count)
-			free_pcppages_bulk(zone, pcp->count, pcp);
+		/* no "if (pcp->count)" test: with a stale count it would be wrong twice
+		 * over; the bulk free hands back min(count, list) pages */
+		free_pcppages_bulk(zone, pcp->count, pcp);
 		/* the mutant: pcp->count = 0 forgotten */
 		local_irq_restore(flags);
 	}

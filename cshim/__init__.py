@@ -7,10 +7,15 @@
 returns a `model` Variant named after the file's stem: every shim primitive is a
 scheduling point of the model's scheduler, so the exhaustive driver, the property
 ladder and the counterexample formatter treat the C code exactly like the Python
-corpus.  What is abstracted and what is simplified: docs/c-shim.md; the layers:
-`build` (gcc, cache, symbols), `scan` (what the file defines), `child` (processes,
-watchdog), `variant` (the response trie and the request -> action plan), `ops`
-(the few actions the model lacks), `runtime.c` + `include/` (the C side).
+corpus.  `cshim.impl:PATH@API...` names a C file wherever drainverify takes an
+outside implementation (`check --impl`, `matrix.run`, `replay`).
+
+What is abstracted and what is simplified: docs/c-shim.md.  The layers: `build`
+(gcc, one translation unit, cache, symbols), `scan` (what the file defines, its
+static cpumasks), `child` (processes, watchdog), `variant` (the response trie and
+the request -> action plan), `ops` (the few actions the model lacks), `impl`,
+`cli` (check_c) and `bench`; the C side is `runtime/` (channel, pcp trap,
+primitives) and `include/` (the kernel API of each era).
 """
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ For a FILE.c written against api ERA (cshim/eras.py) and one
 2. compiles `#include "FILE.c"` followed by cshim/tail.h as one translation unit
    (so the file's static functions and variables are reachable), with
    `-DCSHIM_HAVE_<name>` for each helper the file defines, and links it with the
-   era's shim runtime (cshim/runtime.c, compiled separately: it includes libc
+   era's shim runtime (cshim/runtime/*.c, compiled separately: it includes libc
    headers the kernel macros must not meet);
 3. reads the symbol table (`nm`): function addresses name IPI/work handlers and
    program counters; static masks get their addresses (function-static ones are
@@ -38,7 +38,8 @@ from .scan import ALLOC_NAMES, DELIVER_NAMES, scan, user_text
 
 HERE = Path(__file__).resolve().parent
 INCLUDE = HERE / "include"
-SHIM_FILES = (HERE / "runtime.c", INCLUDE / "cshim" / "kernel.h", INCLUDE / "cshim" / "types.h",
+RUNTIME = (HERE / "runtime" / "core.c", HERE / "runtime" / "prims.c")
+SHIM_FILES = (*RUNTIME, HERE / "runtime" / "runtime.h", INCLUDE / "cshim" / "kernel.h", INCLUDE / "cshim" / "types.h",
               INCLUDE / "cshim" / "tail.h", HERE / "proto.py", HERE / "eras.py", HERE / "build.py")
 OVERRIDABLE = ("drain_local_pages", "drain_pages", "drain_pages_zone", "free_pcppages_bulk", "__drain_all_pages")
 CFLAGS = ["-std=gnu11", "-O0", "-fno-omit-frame-pointer", "-fno-pie", "-fno-strict-aliasing",
@@ -182,15 +183,18 @@ def _compile(path: Path, meta: Meta, offstack: bool, work: Path):
     defs = [f"-DCSHIM_ERA={meta.era}", f"-I{work}", f"-I{INCLUDE}"]
     if offstack:
         defs.append("-DCONFIG_CPUMASK_OFFSTACK=1")
-    rt = subprocess.run(["gcc", "-c", *CFLAGS, *defs, str(HERE / "runtime.c"), "-o", str(work / "runtime.o")],
-                        capture_output=True, text=True)
-    if rt.returncode:
-        raise BuildError("cshim/runtime.c", _first_errors(rt.stderr))
+    objs = []
+    for src in RUNTIME:
+        obj = work / (src.stem + ".o")
+        rt = subprocess.run(["gcc", "-c", *CFLAGS, *defs, str(src), "-o", str(obj)], capture_output=True, text=True)
+        if rt.returncode:
+            raise BuildError(f"cshim/runtime/{src.name}", _first_errors(rt.stderr))
+        objs.append(str(obj))
     (work / "unit.c").write_text(f'#include "{path}"\n#include <cshim/tail.h>\n')
     user = [f"-DCSHIM_ENTRY={meta.entry}"] + ([f"-DCSHIM_INIT={meta.init}"] if meta.init else [])
     user += [f"-DCSHIM_HAVE_{n}=1" for n in meta.defines]
-    cc = subprocess.run(["gcc", *CFLAGS, *defs, f"-I{INCLUDE / 'fake'}", *user, "-include", "cshim/kernel.h", str(work / "unit.c"),
-                         str(work / "runtime.o"), "-no-pie", "-o", str(work / "drain")],
+    cc = subprocess.run(["gcc", *CFLAGS, *defs, f"-I{INCLUDE / 'fake'}", *user, "-include", "cshim/kernel.h",
+                         str(work / "unit.c"), *objs, "-no-pie", "-o", str(work / "drain")],
                         capture_output=True, text=True)
     if cc.returncode:
         raise BuildError(path, _first_errors(cc.stderr))

@@ -9,7 +9,7 @@ Isolation: every receive has a wall-clock watchdog; a child that sends nothing
 within `timeout` seconds (a loop with no scheduling point) is killed and the
 caller gets `ChildTimeout`.  A child that dies without a word (exit(), SIGKILL)
 gives `ChildGone`.  Fatal signals are reported by the child itself as a CRASH
-request (cshim/runtime.c).  Children die with the zygote, and the zygote with
+request (cshim/runtime/core.c).  Children die with the zygote, and the zygote with
 this process (PR_SET_PDEATHSIG); the zygote ignores SIGCHLD, so the kernel reaps.
 
 At most `MAX_LIVE` children are kept alive at once; the least recently used one
@@ -23,6 +23,7 @@ import os
 import signal
 import socket
 import subprocess
+import weakref
 from collections import OrderedDict
 
 from . import proto
@@ -39,10 +40,10 @@ class ChildGone(Exception):
 
 
 class Child:
-    __slots__ = ("sock", "pid", "timeout", "alive", "__weakref__")
+    __slots__ = ("sock", "pid", "timeout", "alive", "owner", "__weakref__")
 
-    def __init__(self, sock, pid, timeout):
-        self.sock, self.pid, self.timeout, self.alive = sock, pid, timeout, True
+    def __init__(self, sock, pid, timeout, owner=None):
+        self.sock, self.pid, self.timeout, self.alive, self.owner = sock, pid, timeout, True, owner
         sock.settimeout(timeout)
 
     def recv(self) -> proto.Req:
@@ -77,6 +78,21 @@ class Child:
 
 
 _LIVE: "OrderedDict[int, Child]" = OrderedDict()
+_ZYGOTES: "weakref.WeakSet[Zygote]" = weakref.WeakSet()
+
+
+def _after_fork_in_child():
+    """A forked process (a matrix worker) inherits our children and zygotes: it must
+    never signal them, only drop its copies of their sockets."""
+    for c in list(_LIVE.values()):
+        c.alive = False
+        c.sock.close()
+    _LIVE.clear()
+    for z in list(_ZYGOTES):
+        z.ctl.close()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def touch(child: Child):
@@ -97,6 +113,7 @@ class Zygote:
         self.ctl = parent
         self.ctl.settimeout(30)
         self.pid = os.getpid()
+        _ZYGOTES.add(self)
         atexit.register(self.close)
 
     def spawn(self, kind: str, cpu: int, ncpus: int, nzones: int, zone, force: bool,
@@ -114,17 +131,23 @@ class Zygote:
         if not fds:
             raise ChildGone(f"the zygote {self.exe} exited")
         pid = int.from_bytes(data[:4], "little", signed=True)
-        c = Child(socket.socket(fileno=fds[0]), pid, self.timeout)
+        c = Child(socket.socket(fileno=fds[0]), pid, self.timeout, self)
         _LIVE[id(c)] = c
         return c
 
     def close(self):
+        """Kill this zygote's live children, then let it exit once they are gone
+        (it waits for them, so no child outlives it as an orphan)."""
         if os.getpid() != self.pid:          # a forked copy of this object: not ours
             return
+        for c in [c for c in _LIVE.values() if c.owner is self]:
+            c.kill()
         try:
             self.ctl.close()
         except OSError:
             pass
-        if self.proc.poll() is None:
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()

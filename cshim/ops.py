@@ -5,7 +5,7 @@ faithful mapping; each one's events are the model's own kinds, so the property
 ladder judges C renditions with exactly the code that judges the Python corpus.
 
 * `PcpLoad`: the first access of C code to a CPU's pcp struct after a
-  scheduling point (cshim/runtime.c traps it).  A read of `->count` is the
+  scheduling point (cshim/runtime/core.c traps it).  A read of `->count` is the
   drain's scan (a `scan` event and the count, as `ReadPcpCount`); a first access
   to `high`/`batch` loads both, packed, without event.  It is `local`
   when nobody else can write that struct now (the actor's own CPU with IRQs off

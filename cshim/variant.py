@@ -40,7 +40,7 @@ from . import eras, proto
 from .child import ChildGone, ChildTimeout, Zygote, touch
 from .ops import CpumaskSharedStore, FreePcppagesBulk, PcpLoad, PcpStore, WithIrq, ZallocCpumaskVarFlags
 
-DEFAULT_TIMEOUT = 5.0
+DEFAULT_TIMEOUT = 3.0          # below model.runtime.WATCHDOG_S, so the C-side verdict (cached per path) comes first
 REMOTE_DRAIN_FUNCS = frozenset({"drain_pages_zone", "drain_pages"})
 
 
@@ -96,8 +96,9 @@ class _Walker:
 
     def _fetch(self) -> proto.Req:
         k = len(self.path)
+        holds_parent = k > 0 and self.child is not None and self.child.alive and self.child_at is self.nodes[-2]
         try:
-            if self.child is not None and self.child.alive and self.child_at is self.nodes[-2 if k else 0] and k:
+            if holds_parent:             # our child waits at the parent node: one round trip
                 touch(self.child)
                 self.child.send(self.path[-1])
                 req = self.child.recv()
@@ -170,6 +171,13 @@ class CVariant(Variant):
 
     def __getstate__(self):
         raise TypeError("a CVariant holds live processes; load the file again in the other process")
+
+    def close(self):
+        """Stop this process's zygotes and children (they restart on the next use)."""
+        for lib in self._libs.values():
+            if lib.zygote is not None:
+                lib.zygote.close()
+                lib.zygote = None
 
     def build_for(self, offstack: bool):
         return self._libs[offstack].build

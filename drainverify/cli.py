@@ -1,6 +1,7 @@
 """`drainverify`: the command line.
 
     drainverify check   [--variant V]... [--property P]... [config flags] [--json F] [-j N]
+    drainverify check   --impl MODULE:NAME | --c FILE.c --api ERA  [--expect VARIANT]
     drainverify replay  FILE [--explain]
     drainverify list
     drainverify bench   [--variant V]... [--property P]...
@@ -72,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--save-regressions", metavar="DIR",
                    help="save every counterexample as DIR/<variant>.<property>.json (see tests/regressions)")
     c.add_argument("-j", "--jobs", type=int, default=0, help="parallel sweeps (default: all cores)")
+    from cshim.cli import add_c_arguments
+    add_c_arguments(c)   # --c FILE.c --api ERA --entry NAME --init NAME
     _config_flags(c)
     r = sub.add_parser("replay", help="replay one counterexample artifact and re-judge it")
     r.add_argument("file")
@@ -98,6 +101,11 @@ def _names(given, known, get):
 def cmd_check(a) -> int:
     from drainverify import matrix
     cfg = _config(a)
+    if a.c:
+        from cshim.cli import check_c
+        return check_c(a.c, a.api, a.entry, a.init, cfg.offstack_settings(),
+                       props=_names(a.property, props_mod.NAMES, props_mod.get), cfg=cfg,
+                       jobs=a.jobs, expect=a.expect, json_path=a.json, explain=a.explain)
     expected_rows = None
     if a.impl:
         if a.expect:

@@ -51,7 +51,9 @@ def event_text(e: dict) -> str:
         what = "IPI handlers" if e["via"] == "ipi" else "work items"
         return f"{what} on {{{tg}}} done" if tg else None
     if k == "irq":
-        return "local_irq_save(): run the handler locally" if e["off"] else "local_irq_restore()"
+        return "local_irq_save()" if e["off"] else "local_irq_restore()"
+    if k == "local_run":
+        return f"run {e['func']}() locally"
     if k == "remote_drain":
         return f"drain_pages_zone(cpu{e['target']}, {z})"
     if k == "handler_done":

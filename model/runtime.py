@@ -174,7 +174,10 @@ class Runtime:
             op = Crash(f"did not return within {self.watchdog:g} s: no scheduling point (an endless loop?)")
             gen = None
         except Exception as exc:  # an implementation that raises gets a verdict
-            op = Crash(f"crashed at step {self.depth(a.log) + 1}: {type(exc).__name__}: {exc}")
+            text = str(exc)
+            if not text.startswith(("crashed at step", "did not return")):   # else it says so itself
+                text = f"crashed at step {self.depth(a.log) + 1}: {type(exc).__name__}: {exc}"
+            op = Crash(text)
             gen = None
         finally:
             if timer:

@@ -161,3 +161,17 @@ class HandlerExit(Op):
     def apply(self, rt, node, a):
         k = node.k.with_irq(a.cpu, None) if self.kind == "ipi" else node.k
         return [Out(k, None, (Ev("handler_done", a.cpu, a.call, via=self.kind),))]
+
+
+class LocalRun(Op):
+    """The caller runs the drain function on its own CPU (the local part of
+    `on_each_cpu()`/`on_each_cpu_mask()`).  Ghost: it records that this CPU
+    received the drain, whatever the function then finds on its lists."""
+    local = True
+    __slots__ = ("func",)
+
+    def __init__(self, func):
+        self.func = func
+
+    def apply(self, rt, node, a):
+        return [Out(node.k, None, (Ev("local_run", a.cpu, a.call, target=a.cpu, func=self.func),))]

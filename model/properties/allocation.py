@@ -7,7 +7,8 @@ from .base import Property, _del, _get, _set_replace
 
 
 class FallbackIsBroadcast(Property):
-    kinds = frozenset({"call", "mask_alloc", "mask_free", "ipi", "drain", "work", "remote_drain", "return"})
+    kinds = frozenset({"call", "mask_alloc", "mask_free", "ipi", "drain", "work", "remote_drain", "local_run",
+                       "return"})
     name = "fallback_is_broadcast"
     claim = ("when the mask allocation fails the drain IPIs every online CPU and empties what the "
              "broadcast empties; the mask is freed iff it was allocated")
@@ -36,7 +37,7 @@ class FallbackIsBroadcast(Property):
             frees += 1
         elif kind == "ipi":
             targeted = targeted | set(ev.targets)
-        elif kind in ("drain", "work", "remote_drain"):
+        elif kind in ("drain", "work", "remote_drain", "local_run"):
             targeted = targeted | {ev.target}
         elif kind == "return":
             name = call_name(ev.call)

@@ -42,7 +42,8 @@ class QuiescentEquivalence(Property):
 
 
 class MissesOnlyLateArrivals(Property):
-    kinds = frozenset({"call", "free", "refill", "offline", "scan", "ipi", "work", "drain", "remote_drain", "return"})
+    kinds = frozenset({"call", "free", "refill", "offline", "scan", "ipi", "work", "drain", "remote_drain",
+                       "local_run", "return"})
     name = "misses_only_late_arrivals"
     claim = ("a CPU the drain does not IPI had no pages in the requested zones when the drain "
              "scanned it: the masked drain empties what the broadcast empties, except pages that "
@@ -68,7 +69,7 @@ class MissesOnlyLateArrivals(Property):
             scanned = scanned | {(ev.target, ev.zone)}
             if ev.value:
                 saw = saw | {ev.target}
-        elif kind in ("ipi", "work", "drain", "remote_drain"):
+        elif kind in ("ipi", "work", "drain", "remote_drain", "local_run"):
             if not decided and scanned:
                 unscanned = frozenset(c for c in k.online_cpus() for z in _req(rt, zone)
                                       if (c, z) not in scanned and k.count[c][z])

@@ -80,6 +80,7 @@ class Variant:
 def local_run(variant, rt, cpu, func, info):
     """The caller runs `func(info)` itself with IRQs off (`on_each_cpu*()`)."""
     yield K.LocalIrq(True)
+    yield K.LocalRun(func)
     yield from variant.handler(func)(rt, cpu, info)
     yield K.LocalIrq(False)
 

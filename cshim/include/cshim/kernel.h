@@ -4,7 +4,7 @@
  * <linux/...> headers include it too, so a file may include them or nothing.
  *
  * Every primitive that touches shared state is a call into the shim runtime
- * (cshim/runtime.c), which turns it into one request to the Python model and
+ * (cshim/runtime/), which turns it into one request to the Python model and
  * blocks for the answer: a scheduling point.  Plain field reads and writes are
  * not primitives, with one exception: the first access to a CPU's pcp struct
  * after a scheduling point traps (the page is protected) and becomes a load from

@@ -3,7 +3,7 @@
  * per era (CSHIM_ERA = major*10000 + minor*100: 30200 for v3.2 ... 60000 for v6.0).
  *
  * Shared by the user's translation unit (through cshim/kernel.h) and by the shim
- * runtime (cshim/runtime.c, which also includes libc headers); so this header
+ * runtime (cshim/runtime/*.c, which also include libc headers); so this header
  * defines types only, never a macro that could clash with libc.
  *
  * Simplified: struct zone carries only the per-cpu pageset pointer and a name;
