@@ -6,6 +6,7 @@
     drainverify list
     drainverify bench   [--variant V]... [--property P]...
     drainverify cost    [--summary] [--json F] [--plot DIR] [cost flags]
+    drainverify prove   [--only PROPERTY:VARIANT]... [--json F]
 
 Exit codes: 0 success (check: every cell matches the manifest), 1 a mismatch or a
 replay that did not reproduce, 2 bad input (a one-line error on stderr).
@@ -68,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--explain", action="store_true", help="print the lanes view of every counterexample")
     c.add_argument("--html", metavar="DIR", help="write DIR/report.html: matrix, timelines, cost figures")
     c.add_argument("--no-cost-figures", action="store_true", help="leave the cost study out of --html")
+    c.add_argument("--no-proofs", action="store_true",
+                   help="do not upgrade bounded cells to proved with the Z3 theorems (proofs/)")
     c.add_argument("--junit", metavar="FILE", help="write JUnit XML, one test case per cell")
     c.add_argument("--ktap", action="store_true", help="print KTAP instead of the table")
     c.add_argument("--save-regressions", metavar="DIR",
@@ -87,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     _config_flags(b)
     from cost import cli as cost_cli
     cost_cli.add_parser(sub)
+    from proofs import cli as proofs_cli
+    proofs_cli.add_parser(sub)
     return p
 
 
@@ -125,7 +130,8 @@ def cmd_check(a) -> int:
     t0 = time.perf_counter()
     njobs = sum(len(matrix.settings_for(variants.get(v), cfg)) for v in vnames)
     with _progress(njobs) as tick:
-        m = matrix.run(vnames, pnames, cfg, jobs=a.jobs, progress=tick, expected_rows=expected_rows)
+        m = matrix.run(vnames, pnames, cfg, jobs=a.jobs, progress=tick, expected_rows=expected_rows,
+                       proofs=not a.no_proofs and not a.impl)
     secs = time.perf_counter() - t0
     data = m.to_json()
     if a.json:
@@ -277,8 +283,9 @@ def main(argv=None) -> int:
             parser.print_help()
             return EXIT_USAGE
         from cost import cli as cost_cli
+        from proofs import cli as proofs_cli
         return {"check": cmd_check, "replay": cmd_replay, "list": cmd_list, "bench": cmd_bench,
-                "cost": cost_cli.cmd_cost}[a.cmd](a)
+                "cost": cost_cli.cmd_cost, "prove": proofs_cli.cmd_prove}[a.cmd](a)
     except (UsageError, ConfigError, variants.UnknownVariant, props_mod.UnknownProperty,
             variants.ImplLoadError) as exc:
         print(f"drainverify: {exc}", file=sys.stderr)

@@ -111,6 +111,39 @@ def cell(vname, prop, results, cfg: Config, expected_row=None) -> dict:
     return {k: c[k] for k in order} | {k: v for k, v in c.items() if k not in order}
 
 
+def apply_proofs(cells: dict) -> None:
+    """Upgrade `bounded` cells to `proved` where a Z3 theorem proves the property
+    for every size (proofs/expected.json lists which); a proof that does not come
+    out `proved` (a timeout is `unknown`) leaves the cell `bounded` and says why."""
+    try:
+        from proofs.kernel import DEFAULT_TIMEOUT_MS
+        from proofs.theorems import expected, run_key
+        unbounded = {k for k, g in expected().items() if g == "proved"}
+    except Exception as exc:  # the matrix stands without the proofs
+        for row in cells.values():
+            for c in row.values():
+                if c["verdict"] == "bounded":
+                    c["proof"] = f"proofs unavailable: {type(exc).__name__}"
+        return
+    for vn, row in cells.items():
+        for prop, c in row.items():
+            key = f"{prop}:{vn}"
+            if c["verdict"] != "bounded" or key not in unbounded:
+                continue
+            try:
+                pr = run_key((key, DEFAULT_TIMEOUT_MS, 20.0))
+            except Exception as exc:
+                c["proof"] = f"proof failed to run: {type(exc).__name__}: {exc}"
+                continue
+            if pr.grade == "proved":
+                c["verdict"] = "proved"
+                c["proof"] = f"Z3, every size: {pr.invariant}"
+                c["matches"] = manifest.matches(manifest.expected(vn, prop), "proved") if vn in manifest.load() \
+                    else c["matches"]
+            else:
+                c["proof"] = f"Z3 gave {pr.grade}: {pr.reason or pr.bound or ''}"
+
+
 @dataclass
 class Matrix:
     cells: dict          # variant -> prop -> cell
@@ -124,7 +157,8 @@ class Matrix:
         return all(c["matches"] for row in self.cells.values() for c in row.values())
 
 
-def run(vnames, props, cfg: Config, jobs: int = 0, progress=None, expected_rows=None) -> Matrix:
+def run(vnames, props, cfg: Config, jobs: int = 0, progress=None, expected_rows=None,
+        proofs: bool = False) -> Matrix:
     jobs = jobs or os.cpu_count() or 1
     work = [(vn, off, cfg, tuple(props)) for vn in vnames for off in settings_for(variants.get(vn), cfg)]
     # biggest first, so two workers finish together
@@ -146,6 +180,8 @@ def run(vnames, props, cfg: Config, jobs: int = 0, progress=None, expected_rows=
         rs = sorted(results[vn], key=lambda r: r.offstack)
         row = (expected_rows or {}).get(vn)
         cells[vn] = {p: cell(vn, p, rs, cfg, row) for p in props}
+    if proofs:
+        apply_proofs(cells)
     return Matrix(cells, cfg)
 
 

@@ -23,7 +23,7 @@ allocation outcome would be one more choice), the tso store buffers.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from model import kernel as K
 from model.runtime import DONE as MODEL_DONE, Actor, Node, Runtime
@@ -49,14 +49,6 @@ class Pos:
     call: object              # call id current when `op` runs (None outside a call)
     enter: object = None      # (call id, what, zone) if a CallEnter is among `leading`
     spawns: tuple = ()        # (aid, spec, cpu, call) the action spawns
-
-
-@dataclass
-class Automaton:
-    aid: tuple
-    cpu: int
-    roots: dict               # spec -> root position (DONE for an empty program)
-    pos: dict = field(default_factory=dict)   # pid -> Pos
 
 
 def result_reps(rt: Runtime, op, a: Actor):
@@ -90,11 +82,22 @@ def static_spawns(rt, op, a):
 
 
 class Walker:
+    """Walks actors' generators into positions shared by every actor of one runtime."""
+
     def __init__(self, rt: Runtime):
         self.rt = rt
         self.node0 = rt.initial_node()
         self.sig: dict = {}          # signature -> pid (merging equal futures)
         self.pos: dict = {}
+
+    def root(self, aid, spec, cpu, call=None) -> int:
+        """The first position of an actor (DONE for an empty program)."""
+        old = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(old, 20_000))
+        try:
+            return self.visit(Actor(aid, spec, 0, cpu, call))
+        finally:
+            sys.setrecursionlimit(old)
 
     def _local(self, op, a: Actor):
         """Run one local action statically; -> (new actor, enter info, returned call)."""
@@ -123,8 +126,7 @@ class Walker:
             enter = e or enter
         branches = []
         for rep in result_reps(rt, op, a):
-            real = 0 if rep == "page" else rep
-            b = a._replace(log=rt.extend(a.log, real if rep != "page" else self._a_page(op)))
+            b = a._replace(log=rt.extend(a.log, rep if rep != "page" else self._a_page(op)))
             if isinstance(op, MERGEABLE_ZERO_TESTS) and rep == 1:
                 self._check_zero_test(op, a)
             trailing, ret = [], None
@@ -160,17 +162,3 @@ class Walker:
         if repr(one) != repr(two):
             raise ValueError(f"{op!r}: the generator uses the loaded value, not only whether it is 0; "
                              f"the automaton abstraction does not apply")
-
-
-def build(rt: Runtime, aid, cpu, specs) -> tuple[Walker, dict]:
-    """Walk every spec (program) of one actor slot; -> (walker, spec -> root)."""
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old, 20_000))
-    w = Walker(rt)
-    roots = {}
-    try:
-        for spec in specs:
-            roots[spec] = w.visit(Actor(aid, spec, 0, cpu, None))
-    finally:
-        sys.setrecursionlimit(old)
-    return w, roots

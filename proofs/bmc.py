@@ -16,7 +16,10 @@ items as spawned actors, `WaitForHandlers`, `LocalIrq`, `DrainPagesZone`,
 it: the pages a call owes (`entry_snapshot_drained`) are the oldest ones on a list,
 its tail, because frees and refills add at the head and allocations take from it,
 so "owed" is a count too (`min(owed, len-1)` after an allocation, `owed - n` after a
-spill of n from the tail, 0 after a drain).  Left out: hotplug, tso, OFFSTACK=y.
+spill of n from the tail, 0 after a drain).  The rest of the properties' monitors
+is state too, as in `model/properties.py`: which calls overlapped another while
+owing pages, which allocations had loaded `batch` when a disable came, which zones
+were disabled.  Left out: hotplug, tso, OFFSTACK=y (see `proofs.automaton`).
 
 Names are time-indexed (`count_cpu1_z0_t3`), as in Z3's BMC examples.
 """
@@ -26,12 +29,11 @@ from dataclasses import dataclass
 
 import z3
 
-from model import kernel as K
+from model.config import ZONE_NAMES
 from model.runtime import Runtime
 from model.scenario import Scenario
-from model.config import ZONE_NAMES
 
-from .automaton import DONE, build as build_automaton
+from .automaton import DONE, Walker
 
 NONE = -1            # no holder (IRQs on, lock / mutex free)
 UNSPAWNED = -2       # a handler slot not yet spawned
@@ -79,6 +81,10 @@ class Slot:
         self.roots: dict = {}
         self.pids: list = []
 
+    def places(self) -> list:
+        """Where the actor can be: its positions, finished, and (a handler) not yet spawned."""
+        return self.pids + [DONE] + ([UNSPAWNED] if self.aid[0] != "task" else [])
+
 
 class System:
     """The harness compiled: template runtime, actor slots and their automata."""
@@ -97,16 +103,13 @@ class System:
         specs_by_cpu = [[("task", self.concrete(c, p)) for p in h.menu] for c in range(h.ncpus)]
         for c in range(h.ncpus):
             self.slots.append(Slot(c, ("task", c), c, specs_by_cpu[c]))
-        w = None
         todo = list(self.slots)
         seen = {}
-        from .automaton import Walker
-        from model.runtime import Actor
         w = Walker(self.rt)
         while todo:
             s = todo.pop(0)
             for spec in s.specs:
-                s.roots[spec] = w.visit(Actor(s.aid, spec, 0, s.cpu, s.call))
+                s.roots[spec] = w.root(s.aid, spec, s.cpu, s.call)
             for pid in self._reach(w, s.roots.values()):
                 s.pids.append(pid)
                 for aid, spec, cpu, call in w.pos[pid].spawns:
@@ -150,10 +153,20 @@ class State:
         self.irq = [num(f"irq_off_by_cpu{c}_t{t}") for c in C]
         self.lock = [[num(f"pcp_lock_cpu{c}_z{z}_t{t}") for z in Z] for c in C]
         self.mutex = num(f"pcpu_drain_mutex_t{t}")
-        self.pc = [num(f"pc{s.index}_{_aid_name(s.aid)}_t{t}") for s in sysm.slots]
+        # one Boolean per (actor slot, position): `at_task1_p12_t3`
+        self.pcs = [{q: z3.Bool(f"at{s.index}_{_aid_name(s.aid)}_p{_pname(q)}_t{t}") for q in s.places()}
+                    for s in sysm.slots]
         self.owed = {k: [[num(f"owed_cpu{k[0]}#{k[1]}_cpu{c}_z{z}_t{t}") for z in Z] for c in C]
                      for k in sysm.calls}
         self.dz = [z3.Bool(f"disable_called_z{z}_t{t}") for z in Z]
+        # the monitor's alloc sections: batch loaded, not yet refilled; and those a disable straddled
+        self.pend = [[z3.Bool(f"alloc_pending_cpu{c}_z{z}_t{t}") for z in Z] for c in C]
+        self.strad = [[z3.Bool(f"alloc_straddles_disable_cpu{c}_z{z}_t{t}") for z in Z] for c in C]
+        # the monitor's "this call owed pages while another call was in flight"
+        self.wf = {k: z3.Bool(f"overlapped_cpu{k[0]}#{k[1]}_t{t}") for k in sysm.calls}
+
+    def at(self, s: int, q: int):
+        return self.pcs[s].get(q, z3.BoolVal(False))
 
     def flat(self) -> dict:
         out = {}
@@ -171,6 +184,10 @@ def _flatten(name, val, out):
             _flatten(f"{name}[{i}]", v, out)
     else:
         out[name] = val
+
+
+def _pname(q):
+    return {DONE: "done", UNSPAWNED: "unspawned"}.get(q, q)
 
 
 def _aid_name(aid):
@@ -198,7 +215,7 @@ class Sched:
 
 
 def done(sysm, st: State, s) -> z3.BoolRef:
-    return z3.Or(st.pc[s.index] == DONE, st.pc[s.index] == UNSPAWNED)
+    return z3.Or(st.at(s.index, DONE), st.at(s.index, UNSPAWNED))
 
 
 def initial(sysm: System, st: State, prog):
@@ -210,11 +227,14 @@ def initial(sysm: System, st: State, prog):
         out += [st.irq[c] == NONE] + [x == NONE for x in st.lock[c]]
         out += [0 <= prog[c], prog[c] < len(h.menu)]
         s = sysm.slots[c]
-        out.append(z3.And([z3.Implies(prog[c] == i, st.pc[c] == s.roots[spec]) for i, spec in enumerate(s.specs)]))
+        out.append(z3.And([z3.Implies(prog[c] == i, st.at(c, s.roots[spec])) for i, spec in enumerate(s.specs)]))
+        out += [z3.AtMost(*st.pcs[c].values(), 1), z3.Or(list(st.pcs[c].values()))]
     out += [z3.And(0 <= b, b <= h.pages) for b in st.bud] + [z3.Not(d) for d in st.dis]
     out += [z3.Not(x) for row in st.mask for x in row] + [st.mutex == NONE] + [z3.Not(d) for d in st.dz]
-    out += [st.pc[s.index] == UNSPAWNED for s in sysm.slots[h.ncpus:]]
+    out += [x == (q == UNSPAWNED) for s in sysm.slots[h.ncpus:] for q, x in st.pcs[s.index].items()]
     out += [x == 0 for k in st.owed for row in st.owed[k] for x in row]
+    out += [z3.Not(x) for x in st.wf.values()]
+    out += [z3.Not(x) for rows in (st.pend, st.strad) for row in rows for x in row]
     held = z3.Sum([z3.If(prog[c] == i, val(sum(1 for it in p if it[0] == "free")), val(0))
                    for c in range(h.ncpus) for i, p in enumerate(h.menu)])
     out.append(z3.Sum([x for row in st.cnt for x in row] + st.bud + [held]) <= h.pages)

@@ -69,8 +69,9 @@ def obligations(prop: str, sh: S.Shape, env: S.SymEnv) -> list:
     return obs
 
 
-def premises_for_test(prop: str, variant: str) -> list:
-    """The theorem's premises plus its witness (a page on some pcp list): must be sat."""
+def premises_for_test(prop: str, variant: str):
+    """The theorem's premises plus its witness (a page on some pcp list), and an
+    explicit model of them: (premises, constants, functions) for `satisfied_by`."""
     sh = S.shape_of(variant)
     env = S.SymEnv("_w")
     m = z3.Array("m_w", S.I, z3.BoolSort())
@@ -78,7 +79,11 @@ def premises_for_test(prop: str, variant: str) -> list:
     if prop == "quiescent_equivalence":
         pre.append(env.all_cz(lambda c, z: env.read(c, z) == env.count(c, z)))
     pre.append(env.any_cz(lambda c, z: env.count(c, z) > 0))
-    return pre
+    consts, funs = env.one_page_machine()
+    c = z3.Int("c_w")
+    # the mask the loop leaves on that machine (the CPU loop's invariant at its end)
+    mask = z3.Lambda([c], z3.And(0 <= c, c < 1, S.cpu_scanned(sh, env, c), S.has_pages(env, c, env.Zn)))
+    return pre, consts + [(m, z3.substitute(mask, *consts))], funs
 
 
 def claim(prop, sh, env, m):

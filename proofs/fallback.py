@@ -78,12 +78,17 @@ def obligations(variant: str, env, al: Alloc) -> list:
     ]
 
 
-def premises_for_test(variant: str) -> list:
+def premises_for_test(variant: str):
     """Premises of the fallback branch plus its witness (the allocation failed while
-    a page sat on a pcp list): must be satisfiable."""
+    a page sat on a pcp list), and an explicit model of them: v3.2, OFFSTACK=y,
+    fault injected, one CPU with one page -> (premises, constants, functions)."""
     env, al = S.SymEnv("_fw"), Alloc(variants.get(variant), "_fw")
-    return (S.premises(S.shape_of(variant), env) + al.premises() + [al.failed()]
-            + [env.any_cz(lambda c, z: env.count(c, z) > 0)])
+    pre = (S.premises(S.shape_of(variant), env) + al.premises() + [al.failed()]
+           + [env.any_cz(lambda c, z: env.count(c, z) > 0)])
+    consts, funs = env.one_page_machine()
+    consts += [(al.era, z3.IntVal(A.era_index("3.2"))), (al.path, z3.IntVal(A.FAULT)),
+               (al.offstack, z3.BoolVal(True)), (al.memalloc, z3.BoolVal(False))]
+    return pre, consts, funs
 
 
 def smallest_counterexample(variant: str, timeout_ms=DEFAULT_TIMEOUT_MS):

@@ -160,3 +160,42 @@ def unknown(prop, variant, reason, seconds=0.0, config=None, relied_on=(), timeo
             detail="") -> Proof:
     return Proof(prop, variant, "unknown", frozen_config(config or {}), tuple(relied_on), seconds,
                  timeout_ms, reason=reason, detail=detail)
+
+
+def pretty(e) -> str:
+    """A Z3 Boolean formula in C-like infix (`depth < 1 || PF_MEMALLOC`)."""
+    if z3.is_true(e):
+        return "true"
+    if z3.is_false(e):
+        return "false"
+    if z3.is_const(e):
+        return str(e)
+    k = e.decl().kind()
+    ch = e.children()
+    if k == z3.Z3_OP_NOT:
+        x = ch[0]
+        flip = {z3.Z3_OP_GE: "<", z3.Z3_OP_LE: ">", z3.Z3_OP_GT: "<=", z3.Z3_OP_LT: ">="}
+        if z3.is_app(x) and x.decl().kind() in flip:
+            return f"{pretty(x.children()[0])} {flip[x.decl().kind()]} {pretty(x.children()[1])}"
+        if z3.is_app(x) and x.decl().kind() == z3.Z3_OP_EQ:
+            return f"{pretty(x.children()[0])} != {pretty(x.children()[1])}"
+        return f"!{pretty(x)}" if z3.is_const(x) else f"!({pretty(x)})"
+    ops = {z3.Z3_OP_AND: " && ", z3.Z3_OP_OR: " || "}
+    if k in ops:
+        parts = [pretty(c) for c in ch]
+        wrap = (lambda s: f"({s})") if k == z3.Z3_OP_AND else (lambda s: s)
+        return ops[k].join(wrap(p) if (" || " in p and k == z3.Z3_OP_AND) else p for p in parts)
+    rel = {z3.Z3_OP_GE: ">=", z3.Z3_OP_LE: "<=", z3.Z3_OP_GT: ">", z3.Z3_OP_LT: "<", z3.Z3_OP_EQ: "=="}
+    if k in rel:
+        return f"{pretty(ch[0])} {rel[k]} {pretty(ch[1])}"
+    return " ".join(str(e).split())
+
+
+def satisfied_by(premises, consts=(), funs=(), timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Answer:
+    """Premises are satisfiable if an explicit interpretation makes them true: replace
+    the constants (`consts`: (const, value)) and functions (`funs`: (decl, body over
+    Var(i))) and decide the closed result.  A constructive witness, so no quantified
+    model search (which z3 may give up on) is needed."""
+    closed = [z3.substitute_funs(z3.substitute(p, *consts) if consts else p, *funs) if funs else
+              (z3.substitute(p, *consts) if consts else p) for p in premises]
+    return check(closed, timeout_ms)

@@ -34,7 +34,7 @@ from model.allocator import ERAS, gfp_flags
 from model.scenario import Scenario
 
 from . import allocator as A
-from .kernel import Proof, Stopwatch, frozen_config, unknown, DEFAULT_TIMEOUT_MS
+from .kernel import Proof, Stopwatch, frozen_config, pretty, unknown, DEFAULT_TIMEOUT_MS
 from .replay import replay_counterexample
 
 I, B = z3.IntSort(), z3.BoolSort()
@@ -42,6 +42,9 @@ ALLOC = z3.Function("Alloc", I, *([B] * len(A.FLAGS)), B, I, B)
 RECLAIM = z3.Function("Reclaim", I, I, B)
 DRAIN = z3.Function("Drain", I, B, I, B)
 NESTED = z3.Function("ReclaimNests", B)
+KERNEL_NAMES = {"Alloc": "an allocation (gfp, PF_MEMALLOC) at reclaim depth",
+                "Reclaim": "__alloc_pages_direct_reclaim() at depth",
+                "Drain": "drain_all_pages() at depth"}
 ARG_NAMES = {"Alloc": ("era",) + A.FLAGS + ("PF_MEMALLOC", "depth"), "Reclaim": ("era", "depth"),
              "Drain": ("era", "CONFIG_CPUMASK_OFFSTACK", "depth")}
 
@@ -156,9 +159,8 @@ def kernel_terms(inv) -> str:
         args = [z3.Const(n if n != "era" else "era#", z3.IntSort() if n in ("era", "depth") else z3.BoolSort())
                 for n in ARG_NAMES[name]]
         f = z3.simplify(z3.substitute_vars(inv[name], *args))
-        parts.append(f"{name}({', '.join(ARG_NAMES[name])}) => {f}")
-    eras = ", ".join(f"{i}={e}" for i, e in enumerate(ERAS))
-    return "; ".join(parts) + f"   [era# indexes model.allocator.ERAS: {eras}]"
+        parts.append(f"{KERNEL_NAMES[name]} => {pretty(f)}")
+    return "; ".join(parts) + "  (every era of model.allocator.ERAS)"
 
 
 def trace(fp, rule_list, timeout_ms=DEFAULT_TIMEOUT_MS):
@@ -246,7 +248,8 @@ def prove(variant_name: str, timeout_ms=DEFAULT_TIMEOUT_MS, all_eras: bool = Tru
     lines = trace_text(steps)
     art = _replay_recursion(v, lines)
     return Proof(prop, variant_name, "refuted", frozen_config(cfg), relied, sw.seconds, timeout_ms,
-                 reason=art["violation"], counterexample=art, detail=" | ".join(lines))
+                 bound=f"derivation of {len(lines)} clauses in era {v.era}", reason=art["violation"],
+                 counterexample=art, detail=" | ".join(lines))
 
 
 def _replay_recursion(v, lines) -> dict:

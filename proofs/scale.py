@@ -106,5 +106,5 @@ def bitblasted(variant: str, ncpus: int = 8192, nzones: int = 5, timeout_ms=DEFA
     s.add(*asserts)
     r = s.check()
     t2 = time.perf_counter()
-    status = {z3.unsat: "holds", z3.sat: "violated"}.get(r, "unknown")
+    status = "holds" if r == z3.unsat else "violated" if r == z3.sat else "unknown"
     return ScaleResult(variant, ncpus, nzones, status, t2 - t0, t1 - t0)

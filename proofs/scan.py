@@ -100,6 +100,15 @@ class SymEnv:
         c = self.c
         return z3.ForAll([c], z3.Implies(z3.And(lo < c, c < hi), f(c)))
 
+    def one_page_machine(self, alloc_ok=True):
+        """An explicit model for the premises: one online CPU, one zone, one page on
+        its list (count = read = 1, late = 0) -> (constants, functions) to substitute."""
+        one, zero = z3.IntVal(1), z3.IntVal(0)
+        consts = [(self.N, one), (self.Zn, one), (self.caller, zero), (self.L, zero),
+                  (self.online_a, z3.K(I, z3.BoolVal(True))), (self.alloc_ok, z3.BoolVal(alloc_ok))]
+        funs = [(self.count_f, one), (self.read_f, one), (self.late_f, zero)]
+        return consts, funs
+
 
 class ConcreteEnv:
     """N and Zn fixed: one variable per CPU / (CPU, zone); quantifiers expanded."""

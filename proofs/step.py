@@ -1,20 +1,29 @@
 """One model step as a Z3 transition: the effect of each kernel action on the state.
 
-Each function mirrors one action of `model/kernel.py` under sequential consistency
-(the kernel function is named in that action's docstring); `proofs.bmc` explains
-the state.  A state here is a dict keyed by tuples (`("cnt", cpu, zone)`,
-`("irq", cpu)`, `("pc", slot)`, `("owed", call, cpu, zone)`, ...), so that one
-position's effect is computed by copying and updating a dict of Z3 terms, and the
-transition relation is the nest of `If`s over (chosen actor, its position).
+Each branch of `op_effect` mirrors one action of `model/kernel.py` under sequential
+consistency (the kernel function is named in that action's docstring); `proofs.bmc`
+explains the state.  A state here is a dict keyed by tuples (`("cnt", cpu, zone)`,
+`("irq", cpu)`, `("at", slot, position)`, `("owed", call, cpu, zone)`, ...), so that
+one position's effect is computed by copying and updating a dict of Z3 terms;
+`transition` nests those effects in `If`s over (chosen actor, its position), and
+moves the one-hot program counters.  The monitors of `entry_snapshot_drained` and
+`disabled_pcp_left_empty` are updated in the same order as the model's events: call
+entry first, then the action, then call return.
+
+`footprint` / `peephole_por` give the partial-order reduction: which two steps of
+different actors commute (neither writes what the other reads, guards and monitors
+included), so that only one of their two orders is explored.
 """
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import z3
 
 from model import kernel as K
 
 from .automaton import DONE
-from .bmc import NONE, UNSPAWNED, State, done, val
+from .bmc import NONE, UNSPAWNED, State, val
 
 UNSUPPORTED = (K.DirectReclaimEnter, K.RetryAllocation, K.CpuOffline, K.CpuOnline)
 
@@ -25,6 +34,8 @@ def as_map(st: State) -> dict:
         for z, x in enumerate(row):
             m[("cnt", c, z)] = x
             m[("lock", c, z)] = st.lock[c][z]
+            m[("pend", c, z)] = st.pend[c][z]
+            m[("strad", c, z)] = st.strad[c][z]
     for z in range(len(st.bud)):
         m[("bud", z)], m[("dis", z)], m[("dz", z)] = st.bud[z], st.dis[z], st.dz[z]
     for s, row in enumerate(st.mask):
@@ -33,8 +44,11 @@ def as_map(st: State) -> dict:
     for c, x in enumerate(st.irq):
         m[("irq", c)] = x
     m[("mutex",)] = st.mutex
-    for i, x in enumerate(st.pc):
-        m[("pc", i)] = x
+    for i, row in enumerate(st.pcs):
+        for q, x in row.items():
+            m[("at", i, q)] = x
+    for k, x in st.wf.items():
+        m[("wflag", k)] = x
     for k, rows in st.owed.items():
         for c, row in enumerate(rows):
             for z, x in enumerate(row):
@@ -58,7 +72,7 @@ def op_guard(sysm, op, m, s, cpu, call=None):
         return m[("lock", cpu, op.zone)] == NONE
     if isinstance(op, K.WaitForHandlers):
         want = {(op.kind, t, call) for t in op.targets}
-        return z3.And([z3.Or(m[("pc", x.index)] == DONE, m[("pc", x.index)] == UNSPAWNED)
+        return z3.And([z3.Or(m[("at", x.index, DONE)], m[("at", x.index, UNSPAWNED)])
                        for x in sysm.slots if x.aid in want] or [z3.BoolVal(True)])
     if isinstance(op, K.PcpSpinLock):
         return m[("lock", op.target, op.zone)] == NONE
@@ -99,6 +113,7 @@ def op_effect(sysm, op, m, s, cpu):
         for key in _owed_keys(sysm, cpu, z):
             m[key] = z3.If(m[key] - n > 0, m[key] - n, val(0))
     elif isinstance(op, K.RmqueueReadBatch):
+        m[("pend", cpu, op.zone)] = z3.BoolVal(True)
         m[("irq", cpu)] = val(s)
         if v.pcp_locked:
             m[("lock", cpu, op.zone)] = val(s)
@@ -112,6 +127,7 @@ def op_effect(sysm, op, m, s, cpu):
         for key in _owed_keys(sysm, cpu, z):
             m[key] = z3.If(len1 > 0, _min(m[key], len1 - 1), m[key])
         m[("irq", cpu)] = val(NONE)
+        m[("pend", cpu, z)] = m[("strad", cpu, z)] = z3.BoolVal(False)
         if v.pcp_locked:
             m[("lock", cpu, z)] = val(NONE)
     elif isinstance(op, K.CpumaskShared):
@@ -139,6 +155,8 @@ def op_effect(sysm, op, m, s, cpu):
     elif isinstance(op, K.ZonePcpDisable):
         m[("dis", op.zone)] = z3.BoolVal(True)
         m[("dz", op.zone)] = z3.BoolVal(True)
+        for c in range(h.ncpus):
+            m[("strad", c, op.zone)] = z3.Or(m[("strad", c, op.zone)], m[("pend", c, op.zone)])
     elif isinstance(op, UNSUPPORTED) or (isinstance(op, K.Op) and op.is_local(sysm.rt)):
         raise ValueError(f"{op!r} is not encoded for the races")
     return m
@@ -165,33 +183,43 @@ def position_effect(sysm, slot, pos, pre: dict):
         classes = [refill_class(op, b.rep, m, cpu) for b in pos.branches]
     else:
         classes = [result_class(sysm, op, b.rep, m) for b in pos.branches]
-    witness = z3.BoolVal(False)
-    if isinstance(op, K.RmqueueRefillTake) and op.batch != 1:
-        witness = m[("dis", op.zone)]      # loaded the old batch, refills after the disable
+    witness = {"disabled_pcp_left_empty": z3.BoolVal(False), "entry_snapshot_drained": z3.BoolVal(False)}
+    if isinstance(op, K.RmqueueRefillTake):
+        # a disable came between this allocation's batch load and its refill
+        witness["disabled_pcp_left_empty"] = m[("strad", cpu, op.zone)]
     m2 = op_effect(sysm, op, m, s, cpu)
-    for aid, spec, _, _ in pos.spawns:
-        x = sysm.slot_of[(aid, spec)]
-        m2[("pc", x)] = val(sysm.slots[x].roots[spec])
     if pos.enter:
         k, _, zone = pos.enter
         owes = sysm.variant.owes_null_zone or zone is not None
-        for c in range(sysm.h.ncpus):
-            for z in range(sysm.h.nzones):
-                req = zone is None or z == zone
-                m2[("owed", k, c, z)] = m2[("cnt", c, z)] if (owes and req) else val(0)
-    posts, viols = [], []
+        cells = [(c, z) for c in range(sysm.h.ncpus) for z in range(sysm.h.nzones)]
+        # a call entering while others still owe pages: those others now overlap one
+        for k2 in sysm.calls:
+            if k2 != k:
+                m2[("wflag", k2)] = z3.Or(m[("wflag", k2)], *[m[("owed", k2, c, z)] > 0 for c, z in cells])
+        for c, z in cells:
+            m2[("owed", k, c, z)] = m2[("cnt", c, z)] if (owes and (zone is None or z == zone)) else val(0)
+        others = [pre[("at", x.index, q)] for x in sysm.slots if x.aid[0] == "task" and x.index != s
+                  for q in x.pids if sysm.pos[q].call is not None and sysm.pos[q].enter is None]
+        m2[("wflag", k)] = z3.And(z3.Or([m2[("owed", k, c, z)] > 0 for c, z in cells]),
+                                  z3.Or(others or [z3.BoolVal(False)]))
+    posts, viols, ewits = [], [], []
     for b in pos.branches:
         mb = dict(m2)
-        viol = z3.BoolVal(False)
+        viol, ewit = z3.BoolVal(False), z3.BoolVal(False)
         for op2 in b.trailing:
             if isinstance(op2, K.HandlerExit) and op2.kind == "ipi":
                 mb[("irq", cpu)] = val(NONE)
         if b.returns is not None:
-            viol = z3.Or([mb[("owed", b.returns, c, z)] > 0 for c in range(sysm.h.ncpus)
-                          for z in range(sysm.h.nzones)])
-        mb[("pc", s)] = val(b.dst)
+            k = b.returns
+            cells = [(c, z) for c in range(sysm.h.ncpus) for z in range(sysm.h.nzones)]
+            viol = z3.Or([mb[("owed", k, c, z)] > 0 for c, z in cells])
+            ewit = mb[("wflag", k)]        # judged on a call that owed pages and overlapped another
+            for c, z in cells:
+                mb[("owed", k, c, z)] = val(0)
+            mb[("wflag", k)] = z3.BoolVal(False)
         posts.append(mb)
         viols.append(viol)
+        ewits.append(ewit)
     post = {}
     for key in posts[0]:
         vals = [p[key] for p in posts]
@@ -199,39 +227,71 @@ def position_effect(sysm, slot, pos, pre: dict):
         for cl, x in zip(reversed(classes[:-1]), reversed(vals[:-1])):
             out = out if x is out else z3.If(cl, x, out)
         post[key] = out
-    viol = viols[-1]
-    for cl, x in zip(reversed(classes[:-1]), reversed(viols[:-1])):
+    viol, ewit = viols[-1], ewits[-1]
+    for cl, x, y in zip(reversed(classes[:-1]), reversed(viols[:-1]), reversed(ewits[:-1])):
         viol = z3.If(cl, x, viol)
-    return z3.And(guard), post, viol, witness
+        ewit = z3.If(cl, y, ewit)
+    witness["entry_snapshot_drained"] = ewit
+    moves = list(zip(classes, [b.dst for b in pos.branches]))
+    return z3.And(guard), post, viol, witness, moves
 
 
-def transition(sysm, cur: State, nxt: State, sel):
-    """Constraints tying `nxt` to `cur` under the choice `sel`; -> (constraints,
-    violation at this step, witness at this step, some actor enabled at `cur`).
-    `sel` is an actor slot, or `len(slots)` (stutter) once no actor is enabled."""
+class Step(NamedTuple):
+    constraints: list        # tie the next state to the current one under the choice
+    violation: object        # entry_snapshot_drained violated at this step
+    witness: dict            # property -> its witness reached at this step
+    any_enabled: object      # some actor is enabled at the current state
+    enabled: dict            # slot -> that actor is enabled at the current state
+    nexts: dict              # state key -> its next value (a term over the current state)
+
+
+def transition(sysm, cur: State, nxt: State, sel) -> Step:
+    """One model step from `cur` to `nxt` under the choice `sel`: an actor slot, or
+    stutter once no actor is enabled (the run ended)."""
     pre = as_map(cur)
     post_vars = as_map(nxt)
-    stutter = len(sysm.slots)
-    cases, enabled, viol, wit, some = [], [], [], [], []
+    cases, chosen, viol, wit = [], [], [], []
+    enabled = {}
+    arrive = {}                  # (slot, place) -> conditions under which the slot moves there
     for slot in sysm.slots:
         for pid in slot.pids:
-            cond = z3.And(sel.is_(slot.index), pre[("pc", slot.index)] == pid)
-            g, post, v, w = position_effect(sysm, slot, sysm.pos[pid], pre)
-            enabled.append(z3.And(cond, g))
-            some.append(z3.And(pre[("pc", slot.index)] == pid, g))
+            here = pre[("at", slot.index, pid)]
+            cond = z3.And(sel.is_(slot.index), here)
+            g, post, v, w, moves = position_effect(sysm, slot, sysm.pos[pid], pre)
+            chosen.append(z3.And(cond, g))
+            enabled.setdefault(slot.index, []).append(z3.And(here, g))
             cases.append((cond, post))
             viol.append(z3.And(cond, v))
-            wit.append(z3.And(cond, w))
-    # the run has ended (every actor done, or every live one blocked): stutter
-    any_enabled = z3.Or(some)
-    out = [sel.exactly_one(), z3.Or(z3.Or(enabled), z3.And(sel.is_(stutter), z3.Not(any_enabled)))]
+            wit.append({p: z3.And(cond, e) for p, e in w.items()})
+            for cl, dst in moves:
+                arrive.setdefault((slot.index, dst), []).append(z3.And(cond, cl))
+            for aid, spec, _, _ in sysm.pos[pid].spawns:
+                x = sysm.slot_of[(aid, spec)]
+                arrive.setdefault((x, sysm.slots[x].roots[spec]), []).append(cond)
+                arrive.setdefault((x, "spawned"), []).append(cond)
+    enabled = {x: z3.Or(e) for x, e in enabled.items()}
+    any_enabled = z3.Or(list(enabled.values()))
+    out = [sel.exactly_one(), z3.Or(z3.Or(chosen), z3.And(sel.is_(sel.stutter), z3.Not(any_enabled)))]
+    nexts = {}
     for key, var in post_vars.items():
-        nv = pre[key]
-        for cond, post in reversed(cases):
-            if post[key] is not pre[key]:
-                nv = z3.If(cond, post[key], nv)
+        if key[0] == "at":
+            _, x, q = key
+            if q == UNSPAWNED:
+                stay = z3.Not(z3.Or(arrive.get((x, "spawned"), [z3.BoolVal(False)])))
+            elif q == DONE:
+                stay = z3.BoolVal(True)
+            else:
+                stay = z3.Not(sel.is_(x))
+            nv = z3.Or(z3.And(pre[key], stay), *arrive.get((x, q), []))
+        else:
+            nv = pre[key]
+            for cond, post in reversed(cases):
+                if post[key] is not pre[key]:
+                    nv = z3.If(cond, post[key], nv)
+        nexts[key] = nv
         out.append(var == nv)
-    return out, z3.Or(viol), z3.Or(wit), any_enabled
+    witness = {p: z3.Or([w[p] for w in wit]) for p in (wit[0] if wit else {})}
+    return Step(out, z3.Or(viol), witness, any_enabled, enabled, nexts)
 
 
 # --- footprints, for the partial-order reduction ----------------------------------------------
@@ -240,14 +300,15 @@ def footprint(sysm, slot, pos) -> tuple[frozenset, frozenset]:
     """(keys read, keys written) by one step of `slot` at `pos`, guards and monitors included."""
     h, cpu, s = sysm.h, slot.cpu, slot.index
     owed = lambda c, z: {("owed", k, c, z) for k in sysm.calls}
-    r, w = {("irq", cpu), ("pc", s)}, {("pc", s)}
+    r, w = {("irq", cpu), ("pc", s)}, {("pc", s)}       # ("pc", slot): all of its one-hot places
     for op in pos.leading + tuple(x for b in pos.branches for x in b.trailing):
         if isinstance(op, (K.HandlerEnter, K.HandlerExit)) and op.kind == "ipi":
             w.add(("irq", cpu))
     op = pos.op
     if isinstance(op, (K.FreeHotColdPage, K.RmqueueReadBatch, K.RmqueueRefillTake)):
         z = sysm.rt.page_zone[op.page] if isinstance(op, K.FreeHotColdPage) else op.zone
-        rw = {("cnt", cpu, z), ("bud", z), ("dis", z), ("lock", cpu, z), ("irq", cpu)} | owed(cpu, z)
+        rw = {("cnt", cpu, z), ("bud", z), ("dis", z), ("lock", cpu, z), ("irq", cpu), ("pend", cpu, z),
+              ("strad", cpu, z)} | owed(cpu, z)
         r |= rw
         w |= rw - {("dis", z)}
     elif isinstance(op, K.ReadPcpCount):
@@ -272,15 +333,17 @@ def footprint(sysm, slot, pos) -> tuple[frozenset, frozenset]:
         w.add(("mutex",))
     elif isinstance(op, K.ZonePcpDisable):
         w |= {("dis", op.zone), ("dz", op.zone)}
+        w |= {(x, c, op.zone) for x in ("pend", "strad") for c in range(h.ncpus)}
     for aid, spec, _, _ in pos.spawns:
         w.add(("pc", sysm.slot_of[(aid, spec)]))
+    cells = [(c, z) for c in range(h.ncpus) for z in range(h.nzones)]
     if pos.enter:
-        k = pos.enter[0]
-        r |= {("cnt", c, z) for c in range(h.ncpus) for z in range(h.nzones)}
-        w |= {("owed", k, c, z) for c in range(h.ncpus) for z in range(h.nzones)}
+        r |= {("cnt", c, z) for c, z in cells} | {("owed", k, c, z) for k in sysm.calls for c, z in cells}
+        r |= {("pc", x.index) for x in sysm.slots if x.aid[0] == "task"}
+        w |= {("owed", pos.enter[0], c, z) for c, z in cells} | {("wflag", k) for k in sysm.calls}
     for b in pos.branches:
         if b.returns is not None:
-            r |= {("owed", b.returns, c, z) for c in range(h.ncpus) for z in range(h.nzones)}
+            w |= {("owed", b.returns, c, z) for c, z in cells} | {("wflag", b.returns)}
     r |= w
     return frozenset(r), frozenset(w)
 
@@ -304,8 +367,8 @@ def peephole_por(sysm, prev: State, mid: State, sel_a, sel_b) -> list:
             for p in a.pids:
                 qs = pairs.get((a.index, p, b.index))
                 if qs:
-                    out.append(z3.Not(z3.And(sel_a.is_(a.index), prev.pc[a.index] == p, sel_b.is_(b.index),
-                                             z3.Or([mid.pc[b.index] == q for q in qs]))))
+                    out.append(z3.Not(z3.And(sel_a.is_(a.index), prev.at(a.index, p), sel_b.is_(b.index),
+                                             z3.Or([mid.at(b.index, q) for q in qs]))))
     return out
 
 
