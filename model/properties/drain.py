@@ -43,7 +43,7 @@ class QuiescentEquivalence(Property):
 
 class MissesOnlyLateArrivals(Property):
     kinds = frozenset({"call", "free", "refill", "offline", "scan", "ipi", "work", "drain", "remote_drain",
-                       "local_run", "return"})
+                       "local_run", "online_read", "return"})
     name = "misses_only_late_arrivals"
     claim = ("a CPU the drain does not IPI had no pages in the requested zones when the drain "
              "scanned it: the masked drain empties what the broadcast empties, except pages that "
@@ -69,6 +69,9 @@ class MissesOnlyLateArrivals(Property):
             scanned = scanned | {(ev.target, ev.zone)}
             if ev.value:
                 saw = saw | {ev.target}
+        elif kind == "online_read":
+            # CPUs that come online after this load are not this drain's business
+            gone = gone | frozenset(c for c in range(k.ncpus) if not ev.bits >> c & 1)
         elif kind in ("ipi", "work", "drain", "remote_drain", "local_run"):
             if not decided and scanned:
                 unscanned = frozenset(c for c in k.online_cpus() for z in _req(rt, zone)
