@@ -17,7 +17,7 @@ from pathlib import Path
 
 from jinja2 import Environment
 
-from model.format import _with_zone_names, event_text, state_text
+from model.format import state_text, step_lanes
 from model.properties import BY_NAME
 
 LANE_W, ROW_H, LABEL_W = 300, 22, 46
@@ -89,28 +89,8 @@ def _esc(t: str) -> str:
 def timeline_svg(art: dict, anchor: str) -> str:
     """One lane per CPU, one row per step; IPI arrows from caller to targets."""
     ncpu = art["cpus"]
-    steps = _with_zone_names(art)
     vstep = art.get("violation_step")
-    hotplug = bool(art["scenario"].get("hotplug"))
-    rows = []          # (step, [lines per cpu], arrows)
-    for st, evs in steps:
-        cols = [[] for _ in range(ncpu)]
-        arrows = []
-        for e in evs:
-            if e["kind"] == "online_read" and not hotplug:
-                continue
-            t = event_text(e)
-            if t is None:
-                continue
-            c = e["cpu"] if e["cpu"] is not None else 0
-            cols[c].append((t, e["kind"]))
-            if e["kind"] == "ipi":
-                arrows += [(c, t2) for t2 in e["targets"]]
-            if e["kind"] == "work":
-                arrows.append((c, e["target"]))
-        if not any(cols):
-            cols[0].append((f"({st['actor']} steps)", "none"))
-        rows.append((st, cols, arrows))
+    rows = step_lanes(art)
     width = LABEL_W + ncpu * LANE_W
     y = 28
     out = []

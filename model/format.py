@@ -130,6 +130,35 @@ def _with_zone_names(art: dict) -> list:
     return steps
 
 
+def step_lanes(art: dict) -> list:
+    """Per step: (step, one list of (text, event kind) per CPU lane, IPI/work arrows
+    (from cpu, to cpu)).  Shared by the text lanes view and the HTML timeline."""
+    ncpu = art["cpus"]
+    hotplug = bool(art["scenario"].get("hotplug"))
+    rows = []
+    for st, evs in _with_zone_names(art):
+        cols = [[] for _ in range(ncpu)]
+        arrows = []
+        for e in evs:
+            if e["kind"] == "online_read" and not hotplug:
+                continue        # a constant load without hotplug: noise
+            t = event_text(e)
+            if t is None:
+                continue
+            c = e["cpu"] if e["cpu"] is not None else 0
+            cols[c].append((t, e["kind"]))
+            if e["kind"] == "ipi":
+                arrows += [(c, t2) for t2 in e["targets"]]
+            elif e["kind"] == "work":
+                arrows.append((c, e["target"]))
+        if not any(cols):      # a step with nothing to print still gets its row
+            aid = st["choice"][0]
+            c = aid[1] if aid[0] in ("task", "ipi", "work", "flush") and isinstance(aid[1], int) else 0
+            cols[c].append((f"({st['actor']} steps)", "none"))
+        rows.append((st, cols, arrows))
+    return rows
+
+
 def state_text(s: dict, mark=()) -> list[str]:
     lines = []
     for cpu, zones in s["pcp"].items():
@@ -170,20 +199,8 @@ def lanes(art: dict) -> str:
     out.append(header.rstrip())
     out.append("-" * len(header.rstrip()))
     vstep = art.get("violation_step")
-    hotplug = bool(art["scenario"].get("hotplug"))
-    for st, evs in _with_zone_names(art):
-        cols = [[] for _ in range(ncpu)]
-        for e in evs:
-            if e["kind"] == "online_read" and not hotplug:
-                continue
-            t = event_text(e)
-            if t is None:
-                continue
-            c = e["cpu"] if e["cpu"] is not None else 0
-            cols[c].append(t)
-        if not any(cols):
-            c = st["choice"][0][1] if st["choice"][0][0] != "hotplug" else 0
-            cols[c if isinstance(c, int) else 0].append("(" + st["actor"] + " steps)")
+    for st, lanes_, _ in step_lanes(art):
+        cols = [[t for t, _ in lane] for lane in lanes_]
         height = max(1, max(len(c) for c in cols))
         for row in range(height):
             label = f"{st['index']:>4}" if row == 0 else "    "
