@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Optional
 
+from .config import ZONE_NAMES
 from .properties import LADDER
 from .runtime import Runtime
 from .scenario import Scenario
@@ -227,7 +228,7 @@ def sweep(variant, bound: Bound, offstack: bool, memory_model: str = "sc", props
     applicable = [p for p in props if p.applies(variant, offstack) is None]
     res = SweepResult(variant.name, offstack, memory_model, bound)
     t0 = time.perf_counter()
-    zone_names = __import__("model.config", fromlist=["ZONE_NAMES"]).ZONE_NAMES[: bound.zones]
+    zone_names = ZONE_NAMES[: bound.zones]
     for scn in scenarios(variant, bound, zone_names):
         active = [p.name for p in applicable if p.name not in res.findings]
         if stop_when_refuted and not active:

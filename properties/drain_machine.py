@@ -125,35 +125,39 @@ def make_machine(variant, offstack: bool, props, memory_model: str = "sc", max_c
                 zs = [None] + zs if variant.zone_arg else [None]
             return data.draw(st.sampled_from(zs), label="zone")
 
+        def _ready_cpu(self, data):
+            """Draw a CPU; None unless it is online with no task running."""
+            cpu = self._cpu(data)
+            return cpu if self._idle(cpu) and self.node.k.is_online(cpu) else None
+
         @rule(data=st.data())
         def free(self, data):
-            cpu = self._cpu(data)
-            held = self.node.k.held[cpu]
-            if self._idle(cpu) and held and self.node.k.is_online(cpu):
-                self._spawn(cpu, ("free", held[0]))
+            cpu = self._ready_cpu(data)
+            if cpu is not None and self.node.k.held[cpu]:
+                self._spawn(cpu, ("free", self.node.k.held[cpu][0]))
 
         @rule(data=st.data())
         def alloc(self, data):
-            cpu = self._cpu(data)
-            if self._idle(cpu) and self.node.k.is_online(cpu):
+            cpu = self._ready_cpu(data)
+            if cpu is not None:
                 self._spawn(cpu, ("alloc", self._zone(data, False)))
 
         @rule(data=st.data())
         def drain(self, data):
-            cpu = self._cpu(data)
-            if self._idle(cpu) and self.node.k.is_online(cpu):
+            cpu = self._ready_cpu(data)
+            if cpu is not None:
                 self._spawn(cpu, ("drain", self._zone(data, True)))
 
         @rule(data=st.data())
         def reclaim_drain(self, data):
-            cpu = self._cpu(data)
-            if self._idle(cpu) and self.node.k.is_online(cpu):
+            cpu = self._ready_cpu(data)
+            if cpu is not None:
                 self._spawn(cpu, ("reclaim_drain", None))
 
         @rule(data=st.data())
         def disable(self, data):
-            cpu = self._cpu(data)
-            if self._idle(cpu) and self.node.k.is_online(cpu):
+            cpu = self._ready_cpu(data)
+            if cpu is not None:
                 self._spawn(cpu, ("disable", self._zone(data, False)))
 
         @rule(data=st.data())
@@ -173,7 +177,7 @@ def make_machine(variant, offstack: bool, props, memory_model: str = "sc", max_c
             for _ in range(data.draw(st.integers(1, 6), label="burst")):
                 choices = self.rt.enabled(self.node)
                 if not choices:
-                    self._finish()
+                    self._signals(self.rt.finish(self.node))
                     return
                 self._step(self._pick(choices, data))
 
@@ -211,10 +215,6 @@ def make_machine(variant, offstack: bool, props, memory_model: str = "sc", max_c
                     WITNESSES[key + (name,)] = True
                 elif kind == "violation":
                     raise self._violation(name, text)
-
-        def _finish(self):
-            if self.node.actors and not self.rt.enabled(self.node) or not self.node.actors:
-                self._signals(self.rt.finish(self.node))
 
         def teardown(self):
             # run what is left in a fixed order, then judge the end state

@@ -21,7 +21,9 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from conftest import REPORTS, selected_variants
 from drain_machine import STATS, WITNESSES, Violation, make_machine
+from drainverify.matrix import settings_for
 from model import manifest, variants
+from model.config import Config
 from model.properties import LADDER
 
 CI = os.environ.get("DRAINVERIFY_PROFILE", "ci") == "ci"
@@ -29,7 +31,7 @@ FLOOR = 0.5          # share of expected failures random testing must find
 
 
 def _settings(variant):
-    return (False, True) if variant.allocates else (False,)
+    return settings_for(variant, Config())     # OFFSTACK settings that matter to it
 
 
 def test_no_counterexample_to_properties_expected_to_hold(variant_name):

@@ -38,10 +38,6 @@ class Op:
         return f"{type(self).__name__}({fields})"
 
 
-def _zn(rt, z) -> str:
-    return rt.zone_names[z]
-
-
 def _set2(tup, i, j, v):
     row = tup[i][:j] + (v,) + tup[i][j + 1:]
     return tup[:i] + (row,) + tup[i + 1:]

@@ -6,6 +6,15 @@ from ..events import call_name
 from .base import Property, _del, _get, _set_replace
 
 
+def _allocation_absent(variant, offstack, absent: str, onstack: str):
+    """Why a property about the drain-path cpumask allocation is n/a, or None."""
+    if not variant.allocates:
+        return absent
+    if not offstack:
+        return f"CONFIG_CPUMASK_OFFSTACK=n: {onstack}"
+    return None
+
+
 class FallbackIsBroadcast(Property):
     kinds = frozenset({"call", "mask_alloc", "mask_free", "ipi", "drain", "work", "remote_drain", "local_run",
                        "return"})
@@ -16,11 +25,8 @@ class FallbackIsBroadcast(Property):
     witness = "the cpumask allocation failed and the fallback ran"
 
     def applies(self, variant, offstack):
-        if not variant.allocates:
-            return "no cpumask is allocated on the drain path"
-        if not offstack:
-            return "CONFIG_CPUMASK_OFFSTACK=n: the mask is on the stack, nothing can fail"
-        return None
+        return _allocation_absent(variant, offstack, "no cpumask is allocated on the drain path",
+                                  "the mask is on the stack, nothing can fail")
 
     # per call: (call, (outcome, frees, targeted, zone))
     def on_event(self, rt, m, ev, k, out):
@@ -69,11 +75,8 @@ class NoReclaimRecursion(Property):
     witness = "a drain called from direct reclaim allocated its mask through the page allocator's slow path"
 
     def applies(self, variant, offstack):
-        if not variant.allocates:
-            return "nothing is allocated on the drain path"
-        if not offstack:
-            return "CONFIG_CPUMASK_OFFSTACK=n: nothing is allocated on the drain path"
-        return None
+        return _allocation_absent(variant, offstack, "nothing is allocated on the drain path",
+                                  "nothing is allocated on the drain path")
 
     def judges_scenario(self, scenario):
         return any(it[0] == "reclaim_drain" for _, it in scenario.calls)
