@@ -1,6 +1,7 @@
 """Building a C rendition in userspace: no kernel tree, one translation unit.
 
-For a FILE.c written against api ERA (cshim/eras.py) and one
+For a FILE.c written against an era's API (model/eras.py: a named `--api`, or the
+features `kernelsrc` detected in a real file) and one
 `CONFIG_CPUMASK_OFFSTACK` setting, the build
 
 1. preprocesses FILE.c with the era's headers force-included (`-include
@@ -33,14 +34,16 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import eras, proto
+from model import eras
+
+from . import gfp, proto
 from .scan import ALLOC_NAMES, DELIVER_NAMES, scan, user_text
 
 HERE = Path(__file__).resolve().parent
 INCLUDE = HERE / "include"
 RUNTIME = (HERE / "runtime" / "core.c", HERE / "runtime" / "prims.c")
 SHIM_FILES = (*RUNTIME, HERE / "runtime" / "runtime.h", INCLUDE / "cshim" / "kernel.h", INCLUDE / "cshim" / "types.h",
-              INCLUDE / "cshim" / "tail.h", HERE / "proto.py", HERE / "eras.py", HERE / "build.py")
+              INCLUDE / "cshim" / "tail.h", HERE / "proto.py", HERE / "gfp.py", HERE / "build.py")
 OVERRIDABLE = ("drain_local_pages", "drain_pages", "drain_pages_zone", "free_pcppages_bulk", "__drain_all_pages")
 CFLAGS = ["-std=gnu11", "-O0", "-fno-omit-frame-pointer", "-fno-pie", "-fno-strict-aliasing",
           "-Wno-unused-function", "-Wno-unused-variable", "-Werror=implicit-function-declaration"]
@@ -73,16 +76,19 @@ def _first_errors(stderr: str, limit: int = 8) -> list[str]:
     return (errs or lines)[:limit] or ["(the compiler gave no message)"]
 
 
-def _gen_header(era: int) -> str:
-    return proto.header_text() + eras.header_text(era)
+def _gen_header(era: eras.Era) -> str:
+    feats = "".join(f"#define {k} {v}\n" for k, v in sorted(era.c_defines().items()))
+    return ("#ifndef CSHIM_GEN_H\n#define CSHIM_GEN_H\n"
+            f"/* era {era.name}: {era.describe()} */\n" + feats + proto.header_text() + gfp.header_text(era)
+            + "#endif\n")
 
 
 @dataclass
 class Meta:
     """What the Python side knows about one source file (both OFFSTACK builds)."""
     path: str
-    api: str
-    era: int
+    api: str                          # how the era was named (v3.4, or the file it was detected in)
+    era: eras.Era
     entry: str
     init: str | None
     defines: tuple                    # overridable names the file defines
@@ -117,12 +123,22 @@ class Build:
         return self.by_name[name]
 
 
-def analyse(path: Path, api: str, entry: str, init: str | None) -> tuple[Meta, str]:
-    era = eras.api_era(api)
+def era_of(api) -> eras.Era:
+    """The era a file is written against: an Era, or a named api (v3.2 ... v6.11)."""
+    if isinstance(api, eras.Era):
+        return api
+    try:
+        return eras.named(api)
+    except eras.UnknownEra as exc:
+        raise ValueError(str(exc)) from None
+
+
+def analyse(path: Path, api, entry: str, init: str | None) -> tuple[Meta, str]:
+    era = era_of(api)
     gen = Path(tempfile.mkdtemp(prefix="cshim-pp-"))
     try:
         (gen / "cshim_gen.h").write_text(_gen_header(era))
-        cmd = ["gcc", "-E", *CFLAGS[:1], f"-DCSHIM_ERA={era}", f"-I{gen}", f"-I{INCLUDE}", f"-I{INCLUDE / 'fake'}",
+        cmd = ["gcc", "-E", *CFLAGS[:1], f"-I{gen}", f"-I{INCLUDE}", f"-I{INCLUDE / 'fake'}",
                "-include", "cshim/kernel.h", str(path)]
         r = subprocess.run(cmd, capture_output=True, text=True)
     finally:
@@ -136,7 +152,7 @@ def analyse(path: Path, api: str, entry: str, init: str | None) -> tuple[Meta, s
         raise BuildError(path, [f"{path}: the init function '{init}' is not defined"])
     roots = [entry, "__drain_all_pages"]
     reach = src.reachable(roots)
-    meta = Meta(path=str(path), api=api, era=era, entry=entry, init=init,
+    meta = Meta(path=str(path), api=era.api, era=era, entry=entry, init=init,
                 defines=tuple(n for n in OVERRIDABLE if src.defines(n)), masks=tuple(src.masks),
                 allocates=src.mentions(reach, ALLOC_NAMES), delivers=src.mentions(reach, DELIVER_NAMES),
                 trylock=src.mentions(reach, ("mutex_trylock",)))
@@ -145,7 +161,7 @@ def analyse(path: Path, api: str, entry: str, init: str | None) -> tuple[Meta, s
 
 def _key(source: bytes, meta: Meta, offstack: bool, gcc: str) -> str:
     h = hashlib.sha256()
-    for part in (source, meta.api.encode(), meta.entry.encode(), (meta.init or "").encode(),
+    for part in (source, _gen_header(meta.era).encode(), meta.entry.encode(), (meta.init or "").encode(),
                  b"offstack" if offstack else b"onstack", gcc.encode()):
         h.update(part + b"\0")
     for f in SHIM_FILES:
@@ -180,7 +196,7 @@ def build(meta: Meta, offstack: bool, cache: Path | None = None) -> Build:
 
 def _compile(path: Path, meta: Meta, offstack: bool, work: Path):
     (work / "cshim_gen.h").write_text(_gen_header(meta.era))
-    defs = [f"-DCSHIM_ERA={meta.era}", f"-I{work}", f"-I{INCLUDE}"]
+    defs = [f"-I{work}", f"-I{INCLUDE}"]
     if offstack:
         defs.append("-DCONFIG_CPUMASK_OFFSTACK=1")
     objs = []

@@ -33,10 +33,11 @@ from __future__ import annotations
 import functools
 import os
 
+from model import eras
 from model import kernel as K
 from model.variants.base import Variant, cpus_in
 
-from . import eras, proto
+from . import gfp, proto
 from .child import ChildGone, ChildTimeout, Zygote, touch
 from .ops import CpumaskSharedStore, FreePcppagesBulk, PcpLoad, PcpStore, WithIrq, ZallocCpumaskVarFlags
 
@@ -157,15 +158,15 @@ class CVariant(Variant):
     def __init__(self, meta, builds, name, era=None, timeout=DEFAULT_TIMEOUT, summary=None, source=None):
         self.meta = meta
         self.name = name
-        self.era = era or eras.model_era(meta.api)
+        self.era = eras.get(era) if era else meta.era        # the model's era (gfp rules)
         self.summary = summary or f"C rendition {os.path.basename(meta.path)} (api {meta.api})"
         self.source = source or meta.path
-        self.zone_arg = meta.era >= 31900
+        self.zone_arg = meta.era.zone_arg
         self.allocates = meta.allocates
         self.delivers = meta.delivers
         self.owes_null_zone = not meta.trylock
-        self.pcp_locked = meta.era >= 60000
-        self.forces = meta.era >= 51100 and "__drain_all_pages" in meta.defines
+        self.pcp_locked = meta.era.pcp_lock
+        self.forces = meta.era.force_all_cpus and "__drain_all_pages" in meta.defines
         self._libs = {off: _Lib(b, timeout) for off, b in builds.items()}
         self.mask_names = tuple(n for n, _, _ in next(iter(builds.values())).registry)
 
@@ -283,7 +284,7 @@ class CVariant(Variant):
             return (yield K.DrainPagesZone(req.a, req.b))
         if op == "BULK":
             yield from self._remote_marker(build, kind, req, st)
-            leave = self.meta.era < eras.BULK_UPDATES_COUNT_FROM
+            leave = not self.meta.era.bulk_updates_count
             return (yield FreePcppagesBulk(req.a, req.b, req.d, leave))
         if op == "LOCK":
             yield from self._remote_marker(build, kind, req, st)
@@ -307,7 +308,7 @@ class CVariant(Variant):
             yield K.MutexUnlock()
             return 0
         if op == "ZALLOC":
-            label, flags = eras.gfp_decode(self.meta.era, req.d)
+            label, flags = gfp.gfp_decode(self.meta.era, req.d)
             got = yield ZallocCpumaskVarFlags(label, flags, depth)
             return 1 if got == "ok" else 0
         if op == "FREEMASK":
@@ -321,7 +322,7 @@ class CVariant(Variant):
     def _remote_marker(self, build, kind, req, st):
         """v6.0+: the caller entering drain_pages_zone()/drain_pages() for a CPU's list is
         the remote drain that replaced the IPI (the model's ghost `RemoteDrainBegin`)."""
-        if kind not in ("call", "disable") or self.meta.era < 60000 or st.last_remote == (req.a, req.b):
+        if kind not in ("call", "disable") or not self.meta.era.pcp_lock or st.last_remote == (req.a, req.b):
             return
         if any(build.function_at(pc) in REMOTE_DRAIN_FUNCS for pc in req.stack if pc):
             st.last_remote = (req.a, req.b)

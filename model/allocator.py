@@ -34,30 +34,29 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-ERAS = ("3.2", "3.4", "3.19", "4.4", "4.11", "5.0", "5.11", "6.0", "6.3", "6.11")
+from . import eras as _eras
+
+#: the named eras (model.eras.NAMED), oldest first: what the Z3 encoding quantifies over
+ERAS = _eras.NAMED
 
 
-@lru_cache(maxsize=None)
-def era_key(era: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in era.split("."))
-
-
-@lru_cache(maxsize=None)
-def era_at_least(era: str, other: str) -> bool:
-    return era_key(era) >= era_key(other)
+def _gfp_naming(era) -> str:
+    """'3.2' (__GFP_WAIT), '4.4' (__GFP_DIRECT_RECLAIM, __GFP_ATOMIC) or '6.3' (no __GFP_ATOMIC)."""
+    return _eras.get(era).gfp
 
 
 @lru_cache(maxsize=None)
 def gfp_flags(name: str, era: str) -> frozenset[str]:
     """The flag set `name` (GFP_ATOMIC or GFP_KERNEL) expands to in `era`."""
+    naming = _gfp_naming(era)
     if name == "GFP_ATOMIC":
-        if not era_at_least(era, "4.4"):
+        if naming == "3.2":
             return frozenset({"__GFP_HIGH"})
-        if not era_at_least(era, "6.3"):
+        if naming == "4.4":
             return frozenset({"__GFP_HIGH", "__GFP_ATOMIC", "__GFP_KSWAPD_RECLAIM"})
         return frozenset({"__GFP_HIGH", "__GFP_KSWAPD_RECLAIM"})
     if name == "GFP_KERNEL":
-        if not era_at_least(era, "4.4"):
+        if naming == "3.2":
             return frozenset({"__GFP_WAIT", "__GFP_IO", "__GFP_FS"})
         return frozenset({"__GFP_DIRECT_RECLAIM", "__GFP_KSWAPD_RECLAIM", "__GFP_IO", "__GFP_FS"})
     raise ValueError(f"unknown gfp mask {name!r}")
@@ -66,7 +65,7 @@ def gfp_flags(name: str, era: str) -> frozenset[str]:
 @lru_cache(maxsize=None)
 def reclaim_flag(era: str) -> str:
     """The flag whose presence lets the slow path sleep in direct reclaim."""
-    return "__GFP_DIRECT_RECLAIM" if era_at_least(era, "4.4") else "__GFP_WAIT"
+    return "__GFP_WAIT" if _gfp_naming(era) == "3.2" else "__GFP_DIRECT_RECLAIM"
 
 
 @lru_cache(maxsize=None)

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import z3
 
+from model import eras as _eras
 from model.allocator import ERAS, cpumask_alloc_outcomes
 
 FLAGS = ("__GFP_HIGH", "__GFP_WAIT", "__GFP_DIRECT_RECLAIM", "__GFP_KSWAPD_RECLAIM", "__GFP_ATOMIC",
          "__GFP_IO", "__GFP_FS")
-ERA_4_4 = ERAS.index("4.4")
-ERA_6_3 = ERAS.index("6.3")
+# the first named era of each gfp renaming (the thresholds live in model.eras)
+ERA_4_4 = next(i for i, e in enumerate(ERAS) if _eras.get(e).gfp_direct_reclaim)
+ERA_6_3 = next(i for i, e in enumerate(ERAS) if _eras.get(e).gfp_no_atomic)
 
 # where zalloc_cpumask_var() can end
 ONSTACK, HIT, FAULT, RESERVES, RECLAIM, GIVEUP = range(6)
@@ -36,8 +38,10 @@ PATHS = ("onstack", "slab hit or fast path", "fault injected", "slow path, reser
 PATH_OUTCOME = ("onstack", "ok", "fail", "ok", "reclaim", "fail")
 
 
-def era_index(era: str) -> int:
-    return ERAS.index(era)
+def era_index(era) -> int:
+    """The index of the named era whose gfp naming `era` has (any version or Era)."""
+    naming = _eras.get(era).gfp
+    return {"3.2": 0, "4.4": ERA_4_4, "6.3": ERA_6_3}[naming]
 
 
 def era_ok(era) -> z3.BoolRef:

@@ -224,7 +224,7 @@ def prove(variant_name: str, timeout_ms=DEFAULT_TIMEOUT_MS, all_eras: bool = Tru
     sw = Stopwatch()
     era_is = None if all_eras else A.era_index(v.era)
     rl = rules(v, era_is)
-    cfg = {"eras": "all of model.allocator.ERAS" if all_eras else v.era, "gfp": getattr(v, "gfp", None),
+    cfg = {"eras": "all of model.allocator.ERAS" if all_eras else str(v.era), "gfp": getattr(v, "gfp", None),
            "offstack": "y and n", "engine": "z3 Fixedpoint (spacer)"}
     relied = tuple(r.name for r in rl) + ("proofs.allocator == model.allocator (conformance test)",)
     fp, res = solve(rl, timeout_ms)
@@ -243,12 +243,12 @@ def prove(variant_name: str, timeout_ms=DEFAULT_TIMEOUT_MS, all_eras: bool = Tru
     fp2, res2 = solve(rules(v, A.era_index(v.era)), timeout_ms)
     steps = trace(fp2, rules(v, A.era_index(v.era)), timeout_ms) if res2 == z3.sat else None
     if not steps:
-        return unknown(prop, variant_name, f"recursion found in some era but not rebuilt in era {v.era}",
+        return unknown(prop, variant_name, f"recursion found in some era but not rebuilt in era {str(v.era)}",
                        sw.seconds, cfg, relied, timeout_ms)
     lines = trace_text(steps)
     art = _replay_recursion(v, lines)
     return Proof(prop, variant_name, "refuted", frozen_config(cfg), relied, sw.seconds, timeout_ms,
-                 bound=f"derivation of {len(lines)} clauses in era {v.era}", reason=art["violation"],
+                 bound=f"derivation of {len(lines)} clauses in era {str(v.era)}", reason=art["violation"],
                  counterexample=art, detail=" | ".join(lines))
 
 

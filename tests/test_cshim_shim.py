@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 import cshim
-from cshim import eras
+from cshim import gfp as eras
+from model import eras as model_eras
 from model.allocator import gfp_flags
 from model.explore import Bound, sweep
 from model.format import lanes
@@ -94,14 +95,14 @@ def test_static_cpumasks_become_model_slots_and_ingredients_follow_the_source():
 
 def test_gfp_flags_decode_to_the_names_the_allocator_judges():
     """GFP_ATOMIC/GFP_KERNEL of each era decode to model.allocator's flag sets."""
-    for api in ("v3.2", "v4.11", "v6.0"):
-        era = eras.api_era(api)
+    for api in ("v3.2", "v4.11", "v6.0", "v6.11"):
+        era = model_eras.named(api)
         bits = eras.gfp_bits(era)
         for name in ("GFP_ATOMIC", "GFP_KERNEL"):
             value = sum(bits[f] for f in eras.gfp_composites(era)[name])
             label, flags = eras.gfp_decode(era, value)
-            assert label == name and flags == gfp_flags(name, eras.model_era(api))
-    assert eras.gfp_decode(30200, bits_of(30200, "__GFP_HIGH", "__GFP_NOWARN"))[0] == "__GFP_HIGH|__GFP_NOWARN"
+            assert label == name and flags == gfp_flags(name, api[1:])
+    assert eras.gfp_decode("3.2", bits_of("3.2", "__GFP_HIGH", "__GFP_NOWARN"))[0] == "__GFP_HIGH|__GFP_NOWARN"
 
 
 def bits_of(era, *names):

@@ -42,7 +42,7 @@ struct workqueue_struct *system_wq = &wq_storage;
 char pcp_region[CSHIM_MAX_ZONES * CSHIM_MAX_CPUS * CSHIM_PCP_SLOT] __attribute__((aligned(CSHIM_PAGE)));
 #define SENTINEL (-0x7f3f3f3f)
 _Static_assert(offsetof(struct per_cpu_pages, count) == 0, "count opens the slot");
-#if CSHIM_ERA < 60000
+#ifndef CSHIM_HAS_PER_CPU_PAGESET
 _Static_assert(sizeof(struct per_cpu_pageset) <= CSHIM_PCP_SLOT, "pageset fits its slot");
 #endif
 char percpu_copies[CSHIM_MAX_CPUS][PERCPU_MAX] __attribute__((aligned(CSHIM_PAGE)));
@@ -245,7 +245,11 @@ static int is_exclusive(int cpu, int zone)
 {
 	if (lock_held[cpu][zone])
 		return 1;
-	return CSHIM_ERA < 60000 && cpu == my_cpu && irq_off;
+#ifdef CSHIM_HAS_PCP_LOCK
+	return 0;               /* pcp->lock era: others may drain this list remotely */
+#else
+	return cpu == my_cpu && irq_off;
+#endif
 }
 
 /* the pcp trap: first access to a (cpu, zone) page since the last scheduling point */
@@ -445,7 +449,7 @@ static void setup(void)
 	for (z = 0; z < CSHIM_MAX_ZONES; z++) {
 		void *base = pcp_region + (size_t)z * CSHIM_MAX_CPUS * CSHIM_PCP_SLOT;
 
-#if CSHIM_ERA >= 60000
+#ifdef CSHIM_HAS_PER_CPU_PAGESET
 		cshim_zones[z].per_cpu_pageset = base;
 #else
 		cshim_zones[z].pageset = base;

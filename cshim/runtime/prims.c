@@ -369,8 +369,9 @@ unsigned long cshim_spin_lock(spinlock_t *l, int irq)
 	unsigned long was = irq_off;
 	int cpu, zone;
 
-	if (CSHIM_ERA < 60000)
-		fatal("spin_lock(): only pcp->lock (v6.0+) is modelled");
+#ifndef CSHIM_HAS_PCP_LOCK
+	fatal("spin_lock(): only pcp->lock (v6.0+) is modelled");
+#endif
 	locate_pcp(l, "spin_lock()", &cpu, &zone);
 	request(CSHIM_OP_LOCK, cpu, zone, irq && !irq_off, 0, 0, 0, NULL, 0, NULL);
 	lock_held[cpu][zone] = 1;

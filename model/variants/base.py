@@ -72,7 +72,7 @@ class Variant:
         raise NotImplementedError
 
     def row(self) -> dict:
-        return {"name": self.name, "era": self.era, "summary": self.summary, "source": self.source}
+        return {"name": self.name, "era": str(self.era), "summary": self.summary, "source": self.source}
 
 
 # --- kernel/smp.c helpers ------------------------------------------------------------

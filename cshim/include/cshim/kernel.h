@@ -241,21 +241,21 @@ void cshim_disable_write(struct zone *zone);                          /* high = 
 
 /* The era's drain helpers: the file may define its own (the shim's defaults are
  * defined after the file, only for the names it does not define). */
-#if CSHIM_ERA < 31900
-static void drain_local_pages(void *arg);
-static void drain_pages(unsigned int cpu);
-static void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp);
-#else
+#ifdef CSHIM_HAS_LOCAL_ZONE_ARG
 static void drain_local_pages(struct zone *zone);
+#else
+static void drain_local_pages(void *arg);
+#endif
 static void drain_pages(unsigned int cpu);
+#if defined(CSHIM_HAS_ZONE_ARG) || defined(CSHIM_HAS_LOCAL_ZONE_ARG)
 static void drain_pages_zone(unsigned int cpu, struct zone *zone);
-#if CSHIM_ERA >= 60000
+#endif
+#ifdef CSHIM_HAS_BULK_PINDEX
 static void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp, int pindex);
 #else
 static void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp);
 #endif
-#endif
-#if CSHIM_ERA >= 51100
+#ifdef CSHIM_HAS_FORCE_ALL_CPUS
 void zone_pcp_disable(struct zone *zone);
 void zone_pcp_enable(struct zone *zone);
 #endif

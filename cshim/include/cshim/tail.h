@@ -5,14 +5,15 @@
  * the loader), zone_pcp_disable() for v5.11+, and the three entry points the
  * runtime calls in a fresh child (boot-time init, a drain call, disable+drain).
  *
- * The defaults follow each era's shape (our rendering, not kernel text): before
- * v3.19 drain_local_pages(void *) drains every populated zone; from v3.19 it
- * takes a zone; the body of drain_pages_zone() is one model step
- * (DrainPagesZone) until v6.0, where the caller drains a remote list under
- * pcp->lock after testing pcp->count without it (443c2accd1b6).
+ * The defaults follow the era's features (model/eras.py; our rendering, not
+ * kernel text): without CSHIM_HAS_LOCAL_ZONE_ARG, drain_local_pages(void *)
+ * drains every populated zone; with it, it takes a zone; the body of
+ * drain_pages_zone() is one model step (DrainPagesZone) until pcp->lock, where
+ * the caller drains a remote list under the lock after testing pcp->count
+ * without it (443c2accd1b6).
  */
 
-#if CSHIM_ERA < 31900
+#ifndef CSHIM_HAS_LOCAL_ZONE_ARG
 #ifndef CSHIM_HAVE_drain_pages
 static void drain_pages(unsigned int cpu)
 {
@@ -29,9 +30,9 @@ static void drain_local_pages(void *arg)
 	drain_pages(smp_processor_id());
 }
 #endif
-#else /* v3.19+ */
+#else /* drain_local_pages(struct zone *), v3.19+ */
 #ifndef CSHIM_HAVE_drain_pages_zone
-#if CSHIM_ERA >= 60000
+#ifdef CSHIM_HAS_PCP_LOCK
 static void drain_pages_zone(unsigned int cpu, struct zone *zone)
 {
 	struct per_cpu_pages *pcp = per_cpu_ptr(zone->per_cpu_pageset, cpu);
@@ -74,7 +75,7 @@ static void drain_local_pages(struct zone *zone)
 #endif
 
 #ifndef CSHIM_HAVE_free_pcppages_bulk
-#if CSHIM_ERA >= 60000
+#ifdef CSHIM_HAS_BULK_PINDEX
 static void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp, int pindex)
 {
 	(void)pindex;
@@ -88,13 +89,13 @@ static void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_page
 #endif
 #endif
 
-#if CSHIM_ERA >= 31900
+#ifdef CSHIM_HAS_ZONE_ARG
 #define CSHIM_CALL_ENTRY(zone) CSHIM_ENTRY(zone)
 #else
 #define CSHIM_CALL_ENTRY(zone) ((void)(zone), CSHIM_ENTRY())
 #endif
 
-#if CSHIM_ERA >= 51100
+#ifdef CSHIM_HAS_FORCE_ALL_CPUS
 void zone_pcp_disable(struct zone *zone)
 {
 	cshim_disable_write(zone);
@@ -120,7 +121,7 @@ void cshim_tail_init(void)
 
 void cshim_tail_call(struct zone *zone, int force)
 {
-#if CSHIM_ERA >= 51100 && defined(CSHIM_HAVE___drain_all_pages)
+#if defined(CSHIM_HAS_FORCE_ALL_CPUS) && defined(CSHIM_HAVE___drain_all_pages)
 	if (force) {
 		__drain_all_pages(zone, true);
 		return;
@@ -132,7 +133,7 @@ void cshim_tail_call(struct zone *zone, int force)
 
 void cshim_tail_disable(struct zone *zone)
 {
-#if CSHIM_ERA >= 51100
+#ifdef CSHIM_HAS_FORCE_ALL_CPUS
 	zone_pcp_disable(zone);
 #else
 	cshim_disable_write(zone);
