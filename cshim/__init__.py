@@ -14,7 +14,8 @@ What is abstracted and what is simplified: docs/c-shim.md.  The layers: `build`
 (gcc, one translation unit, cache, symbols), `scan` (what the file defines, its
 static cpumasks), `child` (processes, watchdog), `variant` (the response trie and
 the request -> action plan), `ops` (the few actions the model lacks), `impl`,
-`cli` (check_c) and `bench`; the C side is `runtime/` (channel, pcp trap,
+`corpus` (c_corpus/ and its manifest); `drainverify check --c` is the command
+(drainverify/subjects.py), cshim an adapter below it; the C side is `runtime/` (channel, pcp trap,
 primitives) and `include/` (the kernel API of each era).
 """
 from __future__ import annotations
@@ -27,12 +28,13 @@ from .variant import DEFAULT_TIMEOUT, CrashedInC, CVariant
 __all__ = ["load", "BuildError", "CrashedInC", "CVariant", "cache_dir"]
 
 
-def load(path, api: str, entry: str = "drain_all_pages", init: str | None = None, *, era: str | None = None,
-         timeout: float = DEFAULT_TIMEOUT, cache: Path | None = None, name: str | None = None) -> CVariant:
+def load(path, api, entry: str = "drain_all_pages", init: str | None = None, *, era=None,
+         timeout: float = DEFAULT_TIMEOUT, cache: Path | None = None, name: str | None = None,
+         origin: str | None = None, summary: str | None = None) -> CVariant:
     """Build FILE.c (both CONFIG_CPUMASK_OFFSTACK settings) and return it as a Variant.
 
-    api: the kernel era of the API and struct layouts (v3.2, v3.4, v3.19, v4.11,
-    v5.11, v6.0).  entry: the drain function (`drain_all_pages(void)` before
+    api: the era of the API and struct layouts, a named one (v3.2 ... v6.11,
+    model/eras.py) or a `model.eras.Era` (what kernelsrc detects).  entry: the drain function (`drain_all_pages(void)` before
     v3.19, `drain_all_pages(struct zone *)` after).  init: a boot-time setup
     function run in every child before its context (its allocations never fail
     and never reach the model).  era: the model era for gfp rules if it differs
@@ -42,8 +44,8 @@ def load(path, api: str, entry: str = "drain_all_pages", init: str | None = None
     if not p.is_file():
         raise BuildError(path, [f"{path}: no such file"])
     try:
-        meta, _ = analyse(p, api, entry, init)
+        meta, _ = analyse(p, api, entry, init, origin=origin)
     except ValueError as exc:
         raise BuildError(path, [str(exc)]) from None
     builds = {off: build(meta, off, cache) for off in (False, True)}
-    return CVariant(meta, builds, name or p.stem, era=era, timeout=timeout)
+    return CVariant(meta, builds, name or p.stem, era=era, timeout=timeout, summary=summary)

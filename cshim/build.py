@@ -133,7 +133,9 @@ def era_of(api) -> eras.Era:
         raise ValueError(str(exc)) from None
 
 
-def analyse(path: Path, api, entry: str, init: str | None) -> tuple[Meta, str]:
+def analyse(path: Path, api, entry: str, init: str | None, origin: str | None = None) -> tuple[Meta, str]:
+    """What the file defines and uses.  `origin`: the file name its `#line` markers
+    give (an extracted kernel unit names the user's page_alloc.c)."""
     era = era_of(api)
     gen = Path(tempfile.mkdtemp(prefix="cshim-pp-"))
     try:
@@ -145,7 +147,7 @@ def analyse(path: Path, api, entry: str, init: str | None) -> tuple[Meta, str]:
         shutil.rmtree(gen, ignore_errors=True)
     if r.returncode:
         raise BuildError(path, _first_errors(r.stderr))
-    src = scan(user_text(r.stdout, str(path)))
+    src = scan(user_text(r.stdout, origin or str(path)))
     if not src.defines(entry):
         raise BuildError(path, [f"{path}: the entry function '{entry}' is not defined"])
     if init and not src.defines(init):

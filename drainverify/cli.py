@@ -2,6 +2,7 @@
 
     drainverify check   [--variant V]... [--property P]... [config flags] [--json F] [-j N]
     drainverify check   --impl MODULE:NAME | --c FILE.c --api ERA  [--expect VARIANT]
+    drainverify check   --kernel TREE|page_alloc.c [--define CONFIG_X=V]... [--expect auto|VARIANT]
     drainverify replay  FILE [--explain]
     drainverify list
     drainverify bench   [--variant V]... [--property P]...
@@ -50,6 +51,15 @@ def _config_flags(p):
     g.add_argument("--seed", type=int, default=d.seed, help="seed for the randomised engines (default 0)")
 
 
+def _c_flags(parser):
+    g = parser.add_argument_group("C code under the kernel-API shim (cshim, docs/c-shim.md)")
+    g.add_argument("--c", metavar="FILE.c", action="append", help="check this C file written against the kernel API")
+    g.add_argument("--api", help="kernel API era of the file (v3.2 ... v6.11, model/eras.py); with --kernel, "
+                                 "overrides the API read from the code")
+    g.add_argument("--entry", default="drain_all_pages", help="the drain function (default drain_all_pages)")
+    g.add_argument("--init", help="boot-time setup function run before every explored run")
+
+
 def _config(a) -> Config:
     return Config(cpus=a.cpus, zones=a.zones, pages=a.pages, callers=a.callers, size=a.size, high=a.high,
                   batch=a.batch, offstack=a.offstack, memory_model=a.memory_model, seed=a.seed).validate()
@@ -64,8 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", metavar="FILE", help="write the matrix and counterexamples as JSON")
     c.add_argument("--impl", metavar="MODULE:NAME", action="append",
                    help="check an outside implementation of the drain (docs/implementing.md)")
-    c.add_argument("--expect", metavar="VARIANT",
-                   help="with --impl: exit 0 iff its row equals VARIANT's manifest row")
+    c.add_argument("--expect", metavar="VARIANT|auto",
+                   help="with --impl/--c/--kernel: exit 0 iff its row equals VARIANT's manifest row; "
+                        "auto (--kernel): the corpus variant whose shape the code has")
+    c.add_argument("--kernel", metavar="TREE|FILE", action="append",
+                   help="check the drain of a real mm/page_alloc.c (a kernel tree or the file itself)")
+    c.add_argument("--define", metavar="CONFIG_X=V", action="append",
+                   help="with --kernel: set a CONFIG_ symbol the drain's code tests (repeatable)")
     c.add_argument("--explain", action="store_true", help="print the lanes view of every counterexample")
     c.add_argument("--html", metavar="DIR", help="write DIR/report.html: matrix, timelines, cost figures")
     c.add_argument("--no-cost-figures", action="store_true", help="leave the cost study out of --html")
@@ -76,8 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--save-regressions", metavar="DIR",
                    help="save every counterexample as DIR/<variant>.<property>.json (see tests/regressions)")
     c.add_argument("-j", "--jobs", type=int, default=0, help="parallel sweeps (default: all cores)")
-    from cshim.cli import add_c_arguments
-    add_c_arguments(c)   # --c FILE.c --api ERA --entry NAME --init NAME
+    _c_flags(c)   # --c FILE.c --api ERA --entry NAME --init NAME
     _config_flags(c)
     r = sub.add_parser("replay", help="replay one counterexample artifact and re-judge it")
     r.add_argument("file")
@@ -103,37 +117,66 @@ def _names(given, known, get):
     return list(dict.fromkeys(given))
 
 
+def _subjects(a, cfg):
+    """Every subject the flags name (drainverify/subjects.py), in the order given."""
+    from drainverify import subjects as S
+    out = []
+    outside = bool(a.impl or a.c or a.kernel)
+    if a.expect and not outside:
+        raise UsageError("--expect goes with --impl, --c or --kernel")
+    if a.kernel:
+        from kernelsrc import KernelInputError
+        from kernelsrc.kconfig import parse_define
+        defines = dict(parse_define(d) for d in a.define or [])
+        for path in a.kernel:
+            try:
+                out.append(S.kernel(path, defines, a.api, a.expect))
+            except KernelInputError as exc:
+                raise UsageError(str(exc)) from None
+    elif a.define:
+        raise UsageError("--define goes with --kernel")
+    for path in a.c or []:
+        out.append(S.c_file(path, a.api, a.entry, a.init, a.expect))
+    for spec in a.impl or []:
+        out.append(S.impl(spec, a.expect))
+    if not outside:
+        out += [S.builtin(n) for n in _names(a.variant, variants.NAMES, variants.get)]
+    else:
+        out += [S.builtin(n) for n in dict.fromkeys(a.variant or [])]
+    return out
+
+
 def cmd_check(a) -> int:
     from drainverify import matrix
+    from drainverify.subjects import SubjectError
     cfg = _config(a)
-    if a.c:
-        from cshim.cli import check_c
-        return check_c(a.c, a.api, a.entry, a.init, cfg.offstack_settings(),
-                       props=_names(a.property, props_mod.NAMES, props_mod.get), cfg=cfg,
-                       jobs=a.jobs, expect=a.expect, json_path=a.json, explain=a.explain)
-    expected_rows = None
-    if a.impl:
-        if a.expect:
-            variants.get(a.expect)
-        vnames = [variants.load_impl(spec).name for spec in a.impl]
-        expected_rows = {vn: manifest.impl_row(a.expect) for vn in vnames}
-        vnames += list(dict.fromkeys(a.variant or []))
-        for vn in a.variant or []:
-            variants.get(vn)
-    else:
-        if a.expect:
-            raise UsageError("--expect goes with --impl (or --c)")
-        vnames = _names(a.variant, variants.NAMES, variants.get)
     pnames = _names(a.property, props_mod.NAMES, props_mod.get)
     if a.jobs < 0:
         raise ConfigError("-j must be at least 1")
+    try:
+        subs = _subjects(a, cfg)
+    except SubjectError as exc:
+        for line in exc.details:
+            print(f"  {line}", file=sys.stderr)
+        raise UsageError(str(exc)) from None
+    for s in subs:
+        if s.kernel is not None:
+            print("\n".join(s.kernel.report_lines()))
+            print()
     t0 = time.perf_counter()
-    njobs = sum(len(matrix.settings_for(variants.get(v), cfg)) for v in vnames)
+    specs = [s.spec for s in subs]
+    njobs = sum(len(matrix.settings_for(variants.get(v), cfg)) for v in specs)
+    expected_rows = {s.spec: s.expected for s in subs if s.expected is not None} or None
     with _progress(njobs) as tick:
-        m = matrix.run(vnames, pnames, cfg, jobs=a.jobs, progress=tick, expected_rows=expected_rows,
-                       proofs=not a.no_proofs and not a.impl)
+        m = matrix.run(specs, pnames, cfg, jobs=a.jobs, progress=tick, expected_rows=expected_rows,
+                       proofs=not a.no_proofs, cli={s.spec: s.cli for s in subs},
+                       labels={s.spec: s.label for s in subs})
     secs = time.perf_counter() - t0
     data = m.to_json()
+    kernels = {s.label: dict(s.kernel.to_json(), expected_shape=s.shape, expected_row=s.expected)
+               for s in subs if s.kernel is not None}
+    if kernels:
+        data["kernel"] = kernels
     if a.json:
         with open(a.json, "w") as fh:
             json.dump(data, fh, indent=1, sort_keys=False)
@@ -150,7 +193,7 @@ def cmd_check(a) -> int:
         d.mkdir(parents=True, exist_ok=True)
         for vn, p, c in cells:
             if c["counterexample"]:
-                (d / f"{vn}.{p}.json").write_text(json.dumps(c["counterexample"], indent=1) + "\n")
+                (d / f"{_file_safe(vn)}.{p}.json").write_text(json.dumps(c["counterexample"], indent=1) + "\n")
     if a.html:
         from drainverify import html
         extras = []
@@ -170,14 +213,24 @@ def cmd_check(a) -> int:
         if not c["matches"]:
             print(f"MISMATCH {vn} x {p}: got {c['verdict']}, expected {c['expected']}"
                   + (f" ({c.get('reason')})" if c.get("reason") else ""))
-    if a.explain or len(vnames) == 1:
+    if a.explain or len(subs) == 1:
         for vn, p, c in cells:
             if c["counterexample"]:
                 print()
                 print(lanes(c["counterexample"]))
-    against = f"the row of {a.expect}" if a.expect else ("the conformance rule" if a.impl else "model/manifest.json")
+    for s in subs:
+        if s.shape and s.kernel is not None:
+            row = m.cells[s.label]
+            agree = sum(c["matches"] for c in row.values())
+            print(f"{s.label}: shape of {s.shape}: {agree}/{len(row)} cells agree")
+    against = "; ".join(dict.fromkeys(s.against for s in subs))
     print(f"{ok} passed, {len(cells) - ok} failed ({secs:.1f}s, matrix vs {against})")
     return EXIT_OK if m.all_match else EXIT_MISMATCH
+
+
+def _file_safe(name: str) -> str:
+    import re
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "subject"
 
 
 def _config_text(cfg) -> str:

@@ -44,19 +44,21 @@ def _job(args):
                                   props=[BY_NAME[p] for p in props])
 
 
-def replay_command(vname, prop, cfg: Config, offstack: bool, scn) -> str:
-    which = f"--impl {vname}" if ":" in vname else f"--variant {vname}"
+def replay_command(vname, prop, cfg: Config, offstack: bool, scn, cli: str | None = None) -> str:
+    which = cli or (f"--impl {vname}" if ":" in vname else f"--variant {vname}")
     return (f"drainverify check {which} --property {prop} --cpus {scn.ncpus} "
             f"--pages {scn.npages} --callers {scn.ncallers} --size {cfg.size} --zones {cfg.zones} --high {cfg.high} "
             f"--batch {cfg.batch} --offstack {'y' if offstack else 'n'} --memory-model {cfg.memory_model}")
 
 
-def counterexample(vname, finding, cfg: Config, offstack: bool) -> dict:
+def counterexample(vname, finding, cfg: Config, offstack: bool, cli: str | None = None, label=None) -> dict:
     v = variants.get(vname)
     h = replay(v, finding.scenario, offstack, cfg.memory_model, finding.choices,
                props=[BY_NAME[finding.prop]], run_to_end=False)
     art = to_artifact(h, finding.prop, cfg.as_dict(),
-                      replay_command(vname, finding.prop, cfg, offstack, finding.scenario))
+                      replay_command(vname, finding.prop, cfg, offstack, finding.scenario, cli))
+    if label and label != vname:
+        art["subject"] = label
     if art["verdict"] != "refuted":
         raise AssertionError(f"counterexample for {vname} x {finding.prop} does not replay in the model")
     return art
@@ -67,7 +69,7 @@ def _size(f):
     return (s.ncpus, s.npages, s.ncallers, len(f.choices))
 
 
-def cell(vname, prop, results, cfg: Config, expected_row=None) -> dict:
+def cell(vname, prop, results, cfg: Config, expected_row=None, cli=None, label=None) -> dict:
     v = variants.get(vname)
     p = BY_NAME[prop]
     exp = expected_row[prop] if expected_row is not None else manifest.expected(vname, prop)
@@ -80,7 +82,7 @@ def cell(vname, prop, results, cfg: Config, expected_row=None) -> dict:
         states = sum(r.states for r in app)
         if found:
             r, f = min(found, key=lambda rf: _size(rf[1]))
-            art = counterexample(vname, f, cfg, r.offstack)
+            art = counterexample(vname, f, cfg, r.offstack, cli, label)
             c = {"verdict": "refuted", "reason": f.text,
                  "detail": f"CONFIG_CPUMASK_OFFSTACK={'y' if r.offstack else 'n'}; found after "
                            f"{f.found_after_scenarios + 1} scenario(s), {f.found_after_states} state(s)",
@@ -158,7 +160,11 @@ class Matrix:
 
 
 def run(vnames, props, cfg: Config, jobs: int = 0, progress=None, expected_rows=None,
-        proofs: bool = False) -> Matrix:
+        proofs: bool = False, cli=None, labels=None) -> Matrix:
+    """Sweep every (variant, OFFSTACK setting) and grade each cell.  `expected_rows`:
+    spec -> expected row (default: model/manifest.json); `cli`: spec -> how a replay
+    command names it; `labels`: spec -> the row's name in the result."""
+    cli, labels = cli or {}, labels or {}
     jobs = jobs or os.cpu_count() or 1
     work = [(vn, off, cfg, tuple(props)) for vn in vnames for off in settings_for(variants.get(vn), cfg)]
     # biggest first, so two workers finish together
@@ -179,7 +185,7 @@ def run(vnames, props, cfg: Config, jobs: int = 0, progress=None, expected_rows=
     for vn in vnames:
         rs = sorted(results[vn], key=lambda r: r.offstack)
         row = (expected_rows or {}).get(vn)
-        cells[vn] = {p: cell(vn, p, rs, cfg, row) for p in props}
+        cells[labels.get(vn, vn)] = {p: cell(vn, p, rs, cfg, row, cli.get(vn), labels.get(vn)) for p in props}
     if proofs:
         apply_proofs(cells)
     return Matrix(cells, cfg)

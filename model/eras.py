@@ -9,22 +9,29 @@ real `mm/page_alloc.c` instead of trusting a version string: stable and vendor
 trees backport, so an `Era` is a set of features, and a version is only the
 name of the set mainline had at that release.
 
-A feature names the commit that introduced it (DESIGN.md §7; versions are the
-first mainline release carrying it):
+A feature names where it came from (DESIGN.md §7 and the trees read to check it;
+versions are the first mainline release carrying it):
 
-    on_each_cpu_mask    v3.4   74046494ea68  on_each_cpu_mask(); drain_all_pages() builds a mask
+    on_each_cpu_mask    v3.4   74046494ea68  drain_all_pages() builds a mask, on_each_cpu_mask()
+                               (until v4.11: work items)
     zone_arg            v3.19  93481ff0e5a0  drain_all_pages(struct zone *)
-    local_zone_arg      v3.19  93481ff0e5a0  drain_local_pages(struct zone *) (vendor trees kept void *)
-    gfp_direct_reclaim  v4.4   d0164adc89f6  __GFP_WAIT split into __GFP_{DIRECT,KSWAPD}_RECLAIM
+    local_zone_arg      v3.19  93481ff0e5a0  drain_local_pages(struct zone *) (vendor 4.9 trees kept void *)
+    gfp_direct_reclaim  v4.4   "distinguish between being unable to sleep, unwilling to sleep
+                               and avoiding waking kswapd": __GFP_WAIT split in two
     work_items          v4.11  0ccce3b92421  per-CPU work items on mm_percpu_wq, pcpu_drain_mutex
-    bulk_updates_count  v4.19  77ba9062e43c  free_pcppages_bulk() updates pcp->count itself
-    work_zone           v5.1   b9dc8f4c5fca  struct pcpu_drain carries the zone to the work item
-    force_all_cpus      v5.11  ec6e8c7e0314  __drain_all_pages(zone, force_all_cpus), zone_pcp_disable()
+                               (until v6.0: the remote drain)
+    bulk_updates_count  v4.17  "mm/free_pcppages_bulk: update pcp->count inside" (Aaron Lu):
+                               before, the caller reset count after free_pcppages_bulk()
+    work_zone           v5.1   "enable pcpu_drain with zone capability" (Wei Yang): struct
+                               pcpu_drain carries the zone to the work item
+    force_all_cpus      v5.11  "disable pcplists during memory offline" (Vlastimil Babka):
+                               __drain_all_pages(zone, force_all_cpus), zone_pcp_disable()
     per_cpu_pageset     v5.14  28f836b6777b  zone->per_cpu_pageset points at struct per_cpu_pages
-    local_lock          v5.14  dbbee9d5cd83  pagesets.lock (local_lock_irqsave) instead of local_irq_save
-    bulk_pindex         v5.14  44042b449872  free_pcppages_bulk(zone, count, pcp, pindex)
+    local_lock          v5.14  "convert per-cpu list protection to local_lock" (Mel Gorman):
+                               pagesets.lock, local_lock_irqsave() (until v6.0: pcp->lock)
+    bulk_pindex         v5.18  free_pcppages_bulk(zone, count, pcp, pindex) (Mel Gorman, 2022)
     pcp_lock            v6.0   4b23a68f9536  pcp->lock; the caller drains remote lists (443c2accd1b6)
-    gfp_no_atomic       v6.3   2973d8229b78  __GFP_ATOMIC discarded
+    gfp_no_atomic       v6.3   "mm: discard __GFP_ATOMIC"
     locked_count        v6.11  66eca1021a42  drain_pages_zone() reads pcp->count under pcp->lock
 
 Features that are an algorithm rather than an API (work_zone, locked_count) are
@@ -44,29 +51,34 @@ class Feature:
     commit: str
     text: str
     api: bool = True          # does the shim's structure depend on it?
+    until: tuple | None = None  # the first release without it (the drain moved on)
 
 
 FEATURES: tuple[Feature, ...] = (
-    Feature("on_each_cpu_mask", (3, 4), "74046494ea68", "on_each_cpu_mask() and a mask of CPUs with pages"),
+    Feature("on_each_cpu_mask", (3, 4), "74046494ea68", "on_each_cpu_mask() and a mask of CPUs with pages",
+            until=(4, 11)),
     Feature("zone_arg", (3, 19), "93481ff0e5a0", "drain_all_pages(struct zone *)"),
     Feature("local_zone_arg", (3, 19), "93481ff0e5a0", "drain_local_pages(struct zone *)"),
-    Feature("gfp_direct_reclaim", (4, 4), "d0164adc89f6", "__GFP_WAIT split into __GFP_DIRECT_RECLAIM|__GFP_KSWAPD_RECLAIM"),
-    Feature("work_items", (4, 11), "0ccce3b92421", "per-CPU work items on mm_percpu_wq under pcpu_drain_mutex"),
-    Feature("bulk_updates_count", (4, 19), "77ba9062e43c", "free_pcppages_bulk() updates pcp->count itself"),
-    Feature("work_zone", (5, 1), "b9dc8f4c5fca", "struct pcpu_drain carries the zone to the work item", api=False),
-    Feature("force_all_cpus", (5, 11), "ec6e8c7e0314", "__drain_all_pages(zone, force_all_cpus); zone_pcp_disable()"),
+    Feature("gfp_direct_reclaim", (4, 4), "", "__GFP_WAIT split into __GFP_DIRECT_RECLAIM|__GFP_KSWAPD_RECLAIM"),
+    Feature("work_items", (4, 11), "0ccce3b92421", "per-CPU work items on mm_percpu_wq under pcpu_drain_mutex",
+            until=(6, 0)),
+    Feature("bulk_updates_count", (4, 17), "", "free_pcppages_bulk() updates pcp->count itself"),
+    Feature("work_zone", (5, 1), "", "struct pcpu_drain carries the zone to the work item", api=False,
+            until=(6, 0)),
+    Feature("force_all_cpus", (5, 11), "", "__drain_all_pages(zone, force_all_cpus); zone_pcp_disable()"),
     Feature("per_cpu_pageset", (5, 14), "28f836b6777b", "zone->per_cpu_pageset points at struct per_cpu_pages (pcp->count)"),
-    Feature("local_lock", (5, 14), "dbbee9d5cd83", "pagesets.lock: local_lock_irqsave() around pcp list access"),
-    Feature("bulk_pindex", (5, 14), "44042b449872", "free_pcppages_bulk(zone, count, pcp, pindex)"),
+    Feature("local_lock", (5, 14), "", "pagesets.lock: local_lock_irqsave() around pcp list access",
+            until=(6, 0)),
+    Feature("bulk_pindex", (5, 18), "", "free_pcppages_bulk(zone, count, pcp, pindex)"),
     Feature("pcp_lock", (6, 0), "4b23a68f9536", "pcp->lock; the caller drains remote lists itself (443c2accd1b6)"),
-    Feature("gfp_no_atomic", (6, 3), "2973d8229b78", "__GFP_ATOMIC discarded: GFP_ATOMIC = __GFP_HIGH|__GFP_KSWAPD_RECLAIM"),
+    Feature("gfp_no_atomic", (6, 3), "", "__GFP_ATOMIC discarded: GFP_ATOMIC = __GFP_HIGH|__GFP_KSWAPD_RECLAIM"),
     Feature("locked_count", (6, 11), "66eca1021a42", "drain_pages_zone() reads pcp->count under pcp->lock", api=False),
 )
 BY_FEATURE = {f.name: f for f in FEATURES}
 
 #: the mainline releases the corpus and the shim name (`--api vX.Y`): each is the
 #: release where a feature (or the seed's era) begins
-NAMED = ("3.2", "3.4", "3.19", "4.4", "4.11", "4.19", "5.1", "5.11", "5.14", "6.0", "6.3", "6.11")
+NAMED = ("3.2", "3.4", "3.19", "4.4", "4.11", "4.17", "5.1", "5.11", "5.14", "5.18", "6.0", "6.3", "6.11")
 
 
 class UnknownEra(ValueError):
@@ -143,7 +155,8 @@ def of_version(version) -> Era:
     v = version if isinstance(version, tuple) else _version(version)
     if v < (3, 0):
         raise UnknownEra(f"v{v[0]}.{v[1]} is before the seed's era: drainverify covers v3.0 and later")
-    return Era(f"{v[0]}.{v[1]}", frozenset(f.name for f in FEATURES if f.since <= v))
+    return Era(f"{v[0]}.{v[1]}", frozenset(f.name for f in FEATURES
+                                            if f.since <= v and (f.until is None or v < f.until)))
 
 
 def get(era) -> Era:

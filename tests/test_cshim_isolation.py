@@ -12,7 +12,7 @@ import time
 import pytest
 
 import cshim
-from cshim.cli import check_c
+from drainverify.cli import main as cli_main
 from model.explore import Bound, sweep
 from model.properties import BY_NAME
 
@@ -126,7 +126,7 @@ def test_check_c_prints_compiler_errors_and_exits_2(tmp_path, capsys):
     """The CLI path reports a build failure as bad input (exit 2) with the compiler's lines."""
     f = tmp_path / "broken.c"
     f.write_text("void drain_all_pages(void)\n{\n\tint y = ;\n}\n")
-    assert check_c(f, "v3.2", jobs=1) == 2
+    assert cli_main(["check", "--c", str(f), "--api", "v3.2", "-j", "1"]) == 2
     err = capsys.readouterr().err
     assert "does not build against the v3.2 shim" in err and "broken.c:3" in err
 
@@ -135,12 +135,10 @@ def test_check_c_completes_the_row_of_a_crashing_file(tmp_path, capsys):
     """A crash refutes `returns`; every other cell of the row still gets a verdict."""
     f = tmp_path / "segv.c"
     f.write_text("void drain_all_pages(void)\n{\n\t*(volatile int *)0 = 1;\n}\n")
-    from model.config import Config
-    cfg = Config(cpus=1, pages=1, callers=1, size=2)
-    lines = []
-    rc = check_c(f, "v3.2", offstack_settings=(False,), cfg=cfg, jobs=1, out=lines.append)
+    rc = cli_main(["check", "--c", str(f), "--api", "v3.2", "--offstack", "n", "--cpus", "1", "--pages", "1",
+                   "--callers", "1", "--size", "2", "-j", "1"])
     assert rc == 1
-    text = "\n".join(lines)
+    text = capsys.readouterr().out
     assert "SIGSEGV" in text and "returns" in text
     row = text.splitlines()[1]
     assert "REFUTED" in row and row.count("!") >= 1

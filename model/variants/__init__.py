@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from .base import Variant
-from .history import (V4ZallocFallback, V5LastZoneWins, V32Broadcast, V34StaticMask, V60RemoteLock,
-                      V319Zone, V411WqMutex, V511ForceAll, V611LockedCount)
+from .history import (V4ZallocFallback, V5LastZoneWins, V32Broadcast, V34StaticMask, V51PcpuDrain, V60RemoteLock,
+                      V319Zone, V411WqMutex, V511ForceAll, V514LocalLock, V611LockedCount)
 from .mutants import (MutCountNotReset, MutCpuOffByOne, MutFallbackSkipsLocal, MutFirstZoneOnly,
                       MutGfpKernel, MutMaskLeak, MutMutexNotReleased, MutNoFallback)
 
 _CLASSES = (
     V32Broadcast, V4ZallocFallback, V5LastZoneWins, V34StaticMask, V319Zone, V411WqMutex,
-    V511ForceAll, V60RemoteLock, V611LockedCount,
+    V51PcpuDrain, V511ForceAll, V514LocalLock, V60RemoteLock, V611LockedCount,
     MutGfpKernel, MutNoFallback, MutMaskLeak, MutFirstZoneOnly, MutCpuOffByOne,
     MutFallbackSkipsLocal, MutCountNotReset, MutMutexNotReleased,
 )

@@ -170,6 +170,20 @@ class V411WqMutex(Variant):
         yield K.WaitForHandlers("work", targets)
 
 
+class V51PcpuDrain(V411WqMutex):
+    """v5.1, "mm, page_alloc: enable pcpu_drain with zone capability" (Wei Yang,
+    2018-12): a per-CPU `struct pcpu_drain { zone; work; }` carries the zone to
+    the work item, so a zone call drains only that zone.  No `force_all_cpus`
+    yet: "disable then drain" is the masked drain of v4.11.  (From v4.17
+    `free_pcppages_bulk()` updates `pcp->count` itself; in the model the drain of
+    a list always leaves count 0, so that change shows only in C renditions.)"""
+    name = "v5.1-pcpu-drain"
+    era = "5.1"
+    summary = "work items under pcpu_drain_mutex; struct pcpu_drain carries the zone"
+    source = "v5.1 struct pcpu_drain (Wei Yang)"
+    work_takes_zone = True
+
+
 class V511ForceAll(V411WqMutex):
     """v5.11, `__drain_all_pages(zone, force_all_cpus)` from the "disable pcplists
     during memory offline" series (Vlastimil Babka; `zone_pcp_disable()` forces
@@ -183,6 +197,20 @@ class V511ForceAll(V411WqMutex):
     def disable_then_drain(self, rt, cpu, zone):
         yield K.ZonePcpDisable(zone)
         yield from self.drain_all_pages(rt, cpu, zone, depth=0, force=True)
+
+
+class V514LocalLock(V511ForceAll):
+    """v5.14, 28f836b6777b ("mm/page_alloc: split per cpu page lists and zone
+    stats") and "convert per-cpu list protection to local_lock" (Mel Gorman):
+    `zone->per_cpu_pageset` points at `struct per_cpu_pages`, the owner's list
+    accesses run under `local_lock_irqsave(&pagesets.lock)`; still work items,
+    still forced by `zone_pcp_disable()`.  On a kernel without PREEMPT_RT the
+    local lock turns IRQs off on the owning CPU, which is what the model's IRQs-off
+    sections already are: the algorithm is v5.11's, the API is new."""
+    name = "v5.14-local-lock"
+    era = "5.14"
+    summary = "v5.11 on zone->per_cpu_pageset with pagesets.lock (local_lock)"
+    source = "28f836b6777b, local_lock (v5.14)"
 
 
 class V60RemoteLock(V511ForceAll):

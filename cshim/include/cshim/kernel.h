@@ -21,7 +21,21 @@
 #include <cshim/types.h>
 #include "cshim_gen.h"
 
+#ifndef CONFIG_SMP
 #define CONFIG_SMP 1
+#endif
+
+/* --- Kconfig tests (include/linux/kconfig.h's idea, our spelling): a symbol set
+ * to y is defined as 1, so IS_ENABLED(CONFIG_X) is 1 exactly when it is --------- */
+#define __cshim_arg_placeholder_1 0,
+#define __cshim_take_second(ignored, val, ...) val
+#define __cshim_is_defined(x) ___cshim_is_defined(x)
+#define ___cshim_is_defined(val) ____cshim_is_defined(__cshim_arg_placeholder_##val)
+#define ____cshim_is_defined(arg1_or_junk) __cshim_take_second(arg1_or_junk 1, 0)
+#define IS_ENABLED(option) __cshim_is_defined(option)
+#define IS_BUILTIN(option) __cshim_is_defined(option)
+#define IS_MODULE(option) 0
+#define IS_REACHABLE(option) __cshim_is_defined(option)
 
 /* --- annotations ------------------------------------------------------------ */
 #define __init
@@ -188,6 +202,18 @@ void cshim_spin_unlock(spinlock_t *lock, int irq, unsigned long flags);
 #define spin_lock_irqsave(l, flags) do { (flags) = cshim_spin_lock((l), 1); } while (0)
 #define spin_unlock_irqrestore(l, flags) cshim_spin_unlock((l), 1, (flags))
 #define spin_lock_init(l) do { (void)(l); } while (0)
+
+/* local locks (v5.14, dbbee9d5cd83): on a kernel without PREEMPT_RT they turn IRQs
+ * (or preemption) off on this CPU, which is what the model's IRQ state is */
+typedef struct { int cshim_unused; } local_lock_t;
+#define INIT_LOCAL_LOCK(lockname) { 0 }
+#define local_lock_init(l) do { (void)(l); } while (0)
+#define local_lock(l) preempt_disable()
+#define local_unlock(l) preempt_enable()
+#define local_lock_irq(l) local_irq_disable()
+#define local_unlock_irq(l) local_irq_enable()
+#define local_lock_irqsave(l, flags) local_irq_save(flags)
+#define local_unlock_irqrestore(l, flags) local_irq_restore(flags)
 
 #define DEFINE_MUTEX(name) struct mutex name = { 0 }
 #define mutex_init(m) do { (void)(m); } while (0)

@@ -1,9 +1,9 @@
-"""`python -m cshim.bench [FILE.c --api ERA [--init NAME]] [--all]`: compile and check time.
+"""`python -m drainverify.c_bench [FILE.c --api ERA [--init NAME]] [--all]`: compile and check time.
 
 For one C file (default: the seed, c_corpus/v4-zalloc-fallback.c, the costliest
 shape since it allocates and so is swept under both OFFSTACK settings) it
 prints the cold build (an empty cache directory: preprocess, scan, the runtime
-and the unit for both settings), a cached load, and `check_c` of all ten
+and the unit for both settings), a cached load, and `drainverify check --c` of all ten
 properties at the default Bound with two workers -- the figure the 30-second
 target is about.  `--all` prints the same for every file of c_corpus/.
 Figures are printed, never asserted; they depend on what else the machine runs.
@@ -18,8 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import load
-from .cli import CORPUS, check_c
+from cshim import load
+from cshim.corpus import CORPUS
 
 TARGET_S = 30.0
 
@@ -36,7 +36,7 @@ def bench_one(path: Path, api: str, init=None, era=None, jobs: int = 2) -> dict:
             load(path, api, init=init, era=era).close()
             cached = time.perf_counter() - t0
             t0 = time.perf_counter()
-            rc = check_c(path, api, init=init, era=era, jobs=jobs, out=lambda *_: None)
+            rc = _check(path, api, init, jobs)
             check = time.perf_counter() - t0
         finally:
             if old is None:
@@ -46,8 +46,17 @@ def bench_one(path: Path, api: str, init=None, era=None, jobs: int = 2) -> dict:
     return {"file": path.name, "cold": cold, "cached": cached, "check": check, "total": cold + check, "rc": rc}
 
 
+def _check(path, api, init, jobs) -> int:
+    import contextlib
+    import io
+    from drainverify.cli import main as cli_main
+    argv = ["check", "--c", str(path), "--api", api, "-j", str(jobs)] + (["--init", init] if init else [])
+    with contextlib.redirect_stdout(io.StringIO()):
+        return cli_main(argv)
+
+
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m cshim.bench", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m drainverify.c_bench", description=__doc__.splitlines()[0])
     ap.add_argument("file", nargs="?", default=str(CORPUS / "v4-zalloc-fallback.c"))
     ap.add_argument("--api", default=None, help="kernel API era (corpus files know theirs)")
     ap.add_argument("--init")
@@ -62,7 +71,7 @@ def main(argv=None) -> int:
         e = next((e for e in entries.values() if (CORPUS / e["file"]).resolve() == p.resolve()), {})
         api = a.api or e.get("api")
         if not api:
-            print("python -m cshim.bench: --api is needed for a file outside c_corpus/", file=sys.stderr)
+            print("python -m drainverify.c_bench: --api is needed for a file outside c_corpus/", file=sys.stderr)
             return 2
         todo = [(p, api, a.init or e.get("init"), e.get("era"))]
     print(f"{os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.2f}; {a.jobs} worker(s); "
