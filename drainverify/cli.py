@@ -3,6 +3,7 @@
     drainverify check   [--variant V]... [--property P]... [config flags] [--json F] [-j N]
     drainverify check   --impl MODULE:NAME | --c FILE.c --api ERA  [--expect VARIANT]
     drainverify check   --kernel TREE|page_alloc.c [--define CONFIG_X=V]... [--expect auto|VARIANT]
+    drainverify review  PATCH... --kernel TREE|page_alloc.c [--json F] [--html DIR]
     drainverify replay  FILE [--explain]
     drainverify list
     drainverify bench   [--variant V]... [--property P]...
@@ -102,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--property", action="append")
     b.add_argument("--spin-dir", metavar="DIR", help="also time SPIN on the Promela models in DIR")
     _config_flags(b)
+    from drainverify import review_cli
+    review_cli.add_parser(sub, _config_flags)
     from cost import cli as cost_cli
     cost_cli.add_parser(sub)
     from proofs import cli as proofs_cli
@@ -228,6 +231,14 @@ def cmd_check(a) -> int:
     return EXIT_OK if m.all_match else EXIT_MISMATCH
 
 
+def cmd_review(a) -> int:
+    from drainverify import review_cli
+    cfg = _config(a)
+    if a.jobs < 0:
+        raise ConfigError("-j must be at least 1")
+    return review_cli.cmd_review(a, cfg, _names(a.property, props_mod.NAMES, props_mod.get), UsageError)
+
+
 def _file_safe(name: str) -> str:
     import re
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "subject"
@@ -337,7 +348,7 @@ def main(argv=None) -> int:
             return EXIT_USAGE
         from cost import cli as cost_cli
         from proofs import cli as proofs_cli
-        return {"check": cmd_check, "replay": cmd_replay, "list": cmd_list, "bench": cmd_bench,
+        return {"check": cmd_check, "replay": cmd_replay, "list": cmd_list, "bench": cmd_bench, "review": cmd_review,
                 "cost": cost_cli.cmd_cost, "prove": proofs_cli.cmd_prove}[a.cmd](a)
     except (UsageError, ConfigError, variants.UnknownVariant, props_mod.UnknownProperty,
             variants.ImplLoadError) as exc:

@@ -46,7 +46,8 @@ def _job(args):
 
 def replay_command(vname, prop, cfg: Config, offstack: bool, scn, cli: str | None = None) -> str:
     which = cli or (f"--impl {vname}" if ":" in vname else f"--variant {vname}")
-    return (f"drainverify check {which} --property {prop} --cpus {scn.ncpus} "
+    cmd = which if which.startswith("review ") else f"check {which}"
+    return (f"drainverify {cmd} --property {prop} --cpus {scn.ncpus} "
             f"--pages {scn.npages} --callers {scn.ncallers} --size {cfg.size} --zones {cfg.zones} --high {cfg.high} "
             f"--batch {cfg.batch} --offstack {'y' if offstack else 'n'} --memory-model {cfg.memory_model}")
 

@@ -151,53 +151,82 @@ def extract(source: Source, parsed: Parsed) -> Extract:
     return ex
 
 
+_DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|elifdef|elifndef|else|endif|undef)\b(.*)$")
+
+
+def conditional_groups(src: bytes) -> tuple[list, list]:
+    """The file's #if groups, read line by line as the preprocessor does (not from
+    the parse tree, which an `#ifdef` inside an initializer can derail): each group
+    is a list of (start, end) spans of its directive lines, #if first, #endif last.
+    Also the #undef lines, as (start, end, name)."""
+    clean = strip_comments(src)
+    groups, stack, undefs = [], [], []
+    pos = 0
+    n = len(clean)
+    while pos < n:
+        end = clean.find(b"\n", pos)
+        end = n if end < 0 else end
+        while end < n and end > pos and clean[end - 1:end] == b"\\":      # continuation lines
+            nxt = clean.find(b"\n", end + 1)
+            end = n if nxt < 0 else nxt
+        m = _DIRECTIVE.match(clean[pos:end])
+        if m:
+            kind = m.group(1).decode()
+            span = (pos, end)
+            if kind in ("if", "ifdef", "ifndef"):
+                stack.append([span])
+            elif kind in ("elif", "elifdef", "elifndef", "else"):
+                if stack:
+                    stack[-1].append(span)
+            elif kind == "endif":
+                if stack:
+                    g = stack.pop()
+                    g.append(span)
+                    groups.append(g)
+            elif kind == "undef":
+                name = m.group(2).strip().split()[:1]
+                if name:
+                    undefs.append((pos, end, name[0].decode()))
+        pos = end + 1
+    return groups, undefs
+
+
 def _kept_directives(parsed: Parsed, ex: Extract) -> list:
-    """Spans of the #if/#elif/#else/#endif lines of every conditional that holds a
-    kept construct (and #undef of kept macros); their CONFIG_* go into ex.configs."""
+    """Spans of the directive lines of every #if group that encloses a kept
+    construct (and #undef of kept macros); their CONFIG_* go into ex.configs."""
     spans = [(i.start, i.end) for i in ex.items]
     macros = {m.name for m in ex.macros}
-    out = []
     src = parsed.src
+    groups, undefs = conditional_groups(src)
+    out = []
 
-    def holds(node):
-        return any(node.start_byte <= s and e <= node.end_byte for s, e in spans)
+    def inside_kept(off):
+        return any(s <= off < e for s, e in spans)
 
-    def line_end(off):
-        e = off
-        while True:
-            j = src.find(b"\n", e)
-            if j < 0:
-                return len(src)
-            if j > 0 and src[j - 1:j] == b"\\":
-                e = j + 1
-                continue
-            return j
-
-    def directive(node):
-        s = node.start_byte
-        e = line_end(s)
-        out.append((s, e))
-        ex.configs.update(m.group() for m in _CONFIG.finditer(src[s:e].decode("utf-8", "replace")))
-
-    def walk(node):
-        for c in node.children:
-            t = c.type
-            if t in ("preproc_if", "preproc_ifdef", "preproc_elif", "preproc_elifdef", "preproc_else"):
-                if t in ("preproc_if", "preproc_ifdef") and not holds(c):
-                    continue
-                directive(c)
-                walk(c)
-            elif t == "#endif" and node.type in ("preproc_if", "preproc_ifdef"):
-                directive(c)
-            elif t == "preproc_call":
-                d = c.child_by_field_name("directive")
-                a = c.child_by_field_name("argument")
-                if d is not None and d.text == b"#undef" and a is not None and a.text.decode().strip() in macros:
-                    directive(c)
-            elif t in ("ERROR", "linkage_specification", "declaration_list") and holds(c):
-                walk(c)
-    walk(parsed.tree.root_node)
+    for g in groups:
+        start, end = g[0][0], g[-1][1]
+        if inside_kept(start):
+            continue                      # part of a kept body already
+        if not any(start <= s and e <= end for s, e in spans):
+            continue
+        for a, b in g:
+            out.append((a, b))
+            ex.configs.update(m.group() for m in _CONFIG.finditer(src[a:b].decode("utf-8", "replace")))
+    for a, b, name in undefs:
+        if name in macros and not inside_kept(a):
+            out.append((a, b))
     return out
+
+
+def conditions_at(parsed: Parsed, offset: int) -> tuple:
+    """The #if conditions (as written) enclosing `offset`, outermost first."""
+    groups, _ = conditional_groups(parsed.src)
+    out = []
+    for g in groups:
+        if g[0][0] < offset < g[-1][1]:
+            branch = max((d for d in g[:-1] if d[0] < offset), key=lambda d: d[0])
+            out.append((g[0][0], parsed.src[branch[0]:branch[1]].decode("utf-8", "replace").strip()))
+    return tuple(t for _, t in sorted(out))
 
 
 def blanked(src: bytes, kept: list) -> str:

@@ -1,12 +1,13 @@
 """The file-level structure of a real `mm/page_alloc.c`, read with tree-sitter's C
 grammar (made for unpreprocessed code).
 
-An `Item` is one file-scope construct: a function definition, a macro, a
+An `Item` is one file-scope construct: a function definition, a macro, or a
 declaration (a variable, a `DEFINE_MUTEX()`/`DEFINE_PER_CPU()` line, a struct,
-union, enum or typedef), or a preprocessor conditional line.  Items inside
-`#if`/`#ifdef` blocks are listed like the others, with the conditions they sit
-under: the extractor keeps every conditional directive, so the compiler decides
-which branch is built, exactly as it would in the tree.
+union, enum or typedef).  Items inside `#if`/`#ifdef` blocks are listed like the
+others; the conditionals themselves are read line by line as the preprocessor
+reads them (kernelsrc.extract.conditional_groups), not from the tree: an
+`#ifdef` inside an initializer can make the grammar frame a block that runs to
+the end of the file.
 
 What is trusted from the parse: the byte span of each construct and its kind.
 What is not: the tree inside a function body (macro loops such as
@@ -23,7 +24,6 @@ from functools import lru_cache
 
 _CONTAINERS = frozenset({"preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif", "preproc_elifdef",
                          "ERROR", "linkage_specification", "declaration_list"})
-_DIRECTIVE_TOKENS = frozenset({"#if", "#ifdef", "#ifndef", "#else", "#elif", "#elifdef", "#elifndef", "#endif"})
 _IDENT = re.compile(rb"[A-Za-z_]\w*")
 _KEYWORDS = frozenset(b"""auto break case char const continue default do double else enum extern float for goto if
 inline int long register restrict return short signed sizeof static struct switch typedef union unsigned void
@@ -50,7 +50,6 @@ class Item:
     last_line: int
     refs: frozenset = frozenset()     # identifiers (and "struct X" tags) it mentions
     params: str = ""          # functions: the parameter list as written
-    conds: tuple = ()         # the #if conditions it sits under, outermost first
 
     @property
     def name(self) -> str:
@@ -130,7 +129,7 @@ def parse(src: bytes, path: str = "<file>") -> Parsed:
     tree = _parser().parse(src)
     out = Parsed(path, src, tree=tree)
     out.errors = sum(1 for c in tree.root_node.children if c.type == "ERROR")
-    _walk(out, tree.root_node, ())
+    _walk(out, tree.root_node)
     for it in out.items:
         for n in it.names:
             out.by_name.setdefault(n, []).append(it)
@@ -145,43 +144,34 @@ def _span_end(src: bytes, node) -> int:
     return end
 
 
-def _add(out: Parsed, kind, names, node, conds, params="", start=None, end=None):
+def _add(out: Parsed, kind, names, node, params="", start=None, end=None):
     s = node.start_byte if start is None else start
     e = _span_end(out.src, node) if end is None else end
     it = Item(kind, tuple(names), s, e, out.line_of(s), out.line_of(e), identifiers(out.src[s:e]) - set(names),
-              params, conds)
+              params)
     out.items.append(it)
     return it
 
 
-def _walk(out: Parsed, node, conds):
+def _walk(out: Parsed, node):
     for c in node.children:
         t = c.type
         if t == "function_definition":
             name, params = function_name(c)
             if name:
-                _add(out, "function", (name,), c, conds, params)
+                _add(out, "function", (name,), c, params)
         elif t in ("preproc_def", "preproc_function_def"):
             n = c.child_by_field_name("name")
             if n is not None:
-                _add(out, "macro", (n.text.decode(),), c, conds)
+                _add(out, "macro", (n.text.decode(),), c)
         elif t in ("declaration", "type_definition", "struct_specifier", "union_specifier", "enum_specifier",
                    "expression_statement"):
             names = _declared_names(out.src, c)
             if names:
                 _add(out, "type" if t != "declaration" and t != "expression_statement" else "decl", names, c,
-                     conds, end=_with_semicolon(out.src, c))
+                     end=_with_semicolon(out.src, c))
         elif t in _CONTAINERS:
-            here = conds
-            if t in ("preproc_if", "preproc_ifdef", "preproc_elif", "preproc_elifdef"):
-                cond = c.child_by_field_name("condition") or c.child_by_field_name("name")
-                tok = c.children[0].text.decode() if c.children else "#if"
-                here = conds + (f"{tok} {cond.text.decode() if cond is not None else ''}".strip(),)
-            elif t == "preproc_else":
-                here = conds[:-1] + (f"#else of {conds[-1]}",) if conds else conds
-            _walk(out, c, here)
-        elif t in _DIRECTIVE_TOKENS:
-            _add(out, "directive", (), c, conds)
+            _walk(out, c)
 
 
 def _with_semicolon(src: bytes, node) -> int:

@@ -183,7 +183,7 @@ def lanes(art: dict) -> str:
     cfg = art["configuration"]
     ncpu = art["cpus"]
     out = []
-    out.append(f"{art['property']} {art['verdict']} on {art['variant']}")
+    out.append(f"{art['property']} {art['verdict']} on {art.get('subject') or art['variant']}")
     out.append(f"  claim: {art['claim']}")
     if art.get("violation"):
         where = "at the end" if art.get("violation_step") == -1 else f"at step {art['violation_step']}"
