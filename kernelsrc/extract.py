@@ -120,21 +120,38 @@ def find_entry(parsed: Parsed, src_display: str) -> None:
                            f"per-cpu drain (v3.0 or later)")
 
 
+def _lookup(parsed: Parsed, name: str) -> list:
+    """Definitions of `name`: from the parse, else from the text-level fallbacks
+    (a construct the grammar did not frame); the answer is remembered."""
+    found = parsed.defines(name)
+    if found or name in parsed.missing:
+        return found
+    from .parse import scan_declaration, scan_function
+    if name.isidentifier():
+        it = scan_function(parsed, name) or scan_declaration(parsed, name)
+        if it is not None:
+            parsed.items.append(it)
+            parsed.by_name.setdefault(name, []).append(it)
+            return parsed.by_name[name]
+    parsed.missing.add(name)
+    return []
+
+
 def extract(source: Source, parsed: Parsed) -> Extract:
     find_entry(parsed, source.display)
     ex = Extract(source, parsed)
     selected: dict = {}
-    todo = [n for n in ENTRY_POINTS if parsed.defines(n)]
+    todo = [n for n in ENTRY_POINTS if _lookup(parsed, n)]
     while todo:
         name = todo.pop()
-        for it in parsed.defines(name):
+        for it in _lookup(parsed, name):
             if id(it) in selected:
                 continue
             selected[id(it)] = it
             for r in sorted(it.refs):
                 if r in MODEL_SUPPLIES:
                     ex.supplied.setdefault(r, MODEL_SUPPLIES[r])
-                elif parsed.defines(r):
+                elif _lookup(parsed, r):
                     todo.append(r)
                 elif _TRACE.match(r):
                     if r not in ex.hooks:

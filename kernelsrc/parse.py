@@ -67,6 +67,7 @@ class Parsed:
     by_name: dict = field(default_factory=dict)      # name -> [Item]
     errors: int = 0                                   # ERROR nodes at file level
     tree: object = None                               # the tree-sitter tree
+    missing: set = field(default_factory=set)         # names looked for and not found
 
     def line_of(self, offset: int) -> int:
         return self.src.count(b"\n", 0, offset) + 1
@@ -164,14 +165,16 @@ def _walk(out: Parsed, node):
             n = c.child_by_field_name("name")
             if n is not None:
                 _add(out, "macro", (n.text.decode(),), c)
-        elif t in ("declaration", "type_definition", "struct_specifier", "union_specifier", "enum_specifier",
-                   "expression_statement"):
-            names = _declared_names(out.src, c)
-            if names:
-                _add(out, "type" if t != "declaration" and t != "expression_statement" else "decl", names, c,
-                     end=_with_semicolon(out.src, c))
         elif t in _CONTAINERS:
             _walk(out, c)
+        elif t not in ("comment", ";") and not t.startswith("preproc") and not t.startswith("#"):
+            # declarations, typedefs, struct/union/enum bodies, and what a DEFINE_*()
+            # line parses as (an expression statement, a macro type specifier, ...)
+            names = _declared_names(out.src, c)
+            if names:
+                kind = "type" if t in ("type_definition", "struct_specifier", "union_specifier",
+                                       "enum_specifier") else "decl"
+                _add(out, kind, names, c, end=_with_semicolon(out.src, c))
 
 
 def _with_semicolon(src: bytes, node) -> int:
@@ -236,6 +239,27 @@ def _leaf_names(d) -> list:
         else:
             return []
     return [d.text.decode()] if d is not None else []
+
+
+_MACRO_DECL = re.compile(rb"(?m)^(?:static\s+|extern\s+)?(?:__\w+\s+)*(DEFINE_[A-Z0-9_]+)\s*\(([^;{}]*?)\)\s*"
+                         rb"(?:=\s*\{[^;]*?\}\s*)?;")
+
+
+def scan_declaration(parsed: Parsed, name: str) -> Item | None:
+    """Fallback for a file-scope `DEFINE_*(..., name)` line the grammar did not
+    frame (a mis-parse after an #ifdef inside an initializer can swallow it)."""
+    clean = strip_comments(parsed.src)
+    for m in _MACRO_DECL.finditer(clean):
+        idents = re.findall(rb"[A-Za-z_]\w*", m.group(2).split(b",")[-1])
+        if idents and idents[-1].decode() == name and _depth(clean, m.start()) == 0:
+            s, e = m.start(), m.end()
+            return Item("decl", (name,), s, e, parsed.line_of(s), parsed.line_of(e),
+                        identifiers(parsed.src[s:e]) - {name})
+    return None
+
+
+def _depth(clean: bytes, off: int) -> int:
+    return clean.count(b"{", 0, off) - clean.count(b"}", 0, off)
 
 
 def scan_function(parsed: Parsed, name: str) -> Item | None:
