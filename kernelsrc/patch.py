@@ -60,7 +60,7 @@ def read_patches(paths) -> list[Patch]:
         if msgs is None:
             if not _DIFF.search(raw):
                 raise KernelInputError(f"{path}: not a patch (no unified diff in it)")
-            out.append(Patch(str(path), p.name, raw))
+            out.append(Patch(str(path), p.name, _trim(raw)))
             continue
         found = 0
         for i, m in enumerate(msgs, 1):
@@ -69,12 +69,22 @@ def read_patches(paths) -> list[Patch]:
             if not _DIFF.search(body):
                 continue            # a cover letter, or a reply without a diff
             found += 1
-            out.append(Patch(f"{path} #{i}", subject, body))
+            out.append(Patch(f"{path} #{i}", subject, _trim(body)))
         if not found:
             raise KernelInputError(f"{path}: no patch in it (only a cover letter or messages without a diff)")
     if not out:
         raise KernelInputError("no patch given")
     return out
+
+
+def _trim(body: str) -> str:
+    """Drop what follows the last hunk: the `-- ` signature git format-patch appends
+    and the blank lines an mbox puts between messages (git apply would read an
+    empty line as a context line)."""
+    m = list(re.finditer(r"^-- $", body, re.M))
+    if m and _DIFF.search(body, 0, m[-1].start()):
+        body = body[:m[-1].start()]
+    return body.rstrip("\n") + "\n"
 
 
 def _body(msg) -> str:

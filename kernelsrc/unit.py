@@ -121,8 +121,12 @@ def prepare(path, defines: dict | None = None, api: str | None = None) -> Prepar
     unit = _write_unit(src, ex, config, header_text)
     meta = {"schema": SCHEMA, "unit": str(unit), "origin": str(src.path.resolve()), "name": src.display,
             "era": {"name": det.era.name, "features": sorted(det.era.features)}}
-    side = unit.with_suffix(".json")
-    side.write_text(json.dumps(meta, indent=1) + "\n")
+    text = json.dumps(meta, indent=1) + "\n"
+    side = unit.with_name(f"{unit.stem}-{hashlib.sha256(text.encode()).hexdigest()[:12]}.json")
+    if not side.exists():
+        tmp = side.with_suffix(f".tmp{id(text)}")
+        tmp.write_text(text)
+        tmp.replace(side)
     prep = Prepared(src, ex, det, config, name, why, unit, f"kernelsrc.impl:{side}", header_items)
     build(prep)
     return prep
