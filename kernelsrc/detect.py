@@ -53,7 +53,7 @@ def _params_of(ex: Extract, name: str) -> str:
     return re.sub(r"\s+", " ", f.params) if f else ""
 
 
-def _line_of(ex: Extract, pattern: str, names=None) -> int | None:
+def _line_of(ex: Extract, pattern: str, names=None, header_text: str = ""):
     rx = re.compile(pattern)
     for f in ex.functions + ex.macros:
         if names and f.name not in names:
@@ -62,6 +62,17 @@ def _line_of(ex: Extract, pattern: str, names=None) -> int | None:
         m = rx.search(text)
         if m:
             return f.line + text.count("\n", 0, m.start())
+    if header_text and not names:
+        cur = None
+        for line in header_text.splitlines():
+            mm = re.match(r'#line (\d+) "([^"]+)"', line)
+            if mm:
+                cur = [int(mm.group(1)) - 1, mm.group(2)]
+                continue
+            if cur is not None:
+                cur[0] += 1
+                if rx.search(line):
+                    return f"{cur[1]}:{cur[0]}"
     return None
 
 
@@ -85,9 +96,11 @@ def _call_args(text: str, fname: str) -> list[int]:
     return out
 
 
-def detect(ex: Extract, api_override=None) -> Detected:
+def detect(ex: Extract, api_override=None, header_text: str = "") -> Detected:
+    """`header_text`: definitions taken from the tree's headers (kernelsrc.headers),
+    read as part of the drain."""
     display = ex.source.display
-    text = ex.drain_text()
+    text = ex.drain_text() + "\n" + strip_comments(header_text.encode()).decode("utf-8", "replace")
     ev = []
     feats = set()
 
@@ -97,6 +110,8 @@ def detect(ex: Extract, api_override=None) -> Detected:
             feats.add(name)
 
     def at(line):
+        if isinstance(line, str):
+            return line                     # a header's file:line
         return f"{display}:{line}" if line else display
 
     da = ex.function("drain_all_pages")
@@ -126,7 +141,7 @@ def detect(ex: Extract, api_override=None) -> Detected:
     put("force_all_cpus", fa is not None and "," in fa.params,
         f"__drain_all_pages{_params_of(ex, '__drain_all_pages')} at {at(fa.line)}" if fa else
         "no __drain_all_pages(zone, force_all_cpus)")
-    line = _line_of(ex, r"->\s*per_cpu_pageset\b")
+    line = _line_of(ex, r"->\s*per_cpu_pageset\b", header_text=header_text)
     put("per_cpu_pageset", line is not None,
         f"zone->per_cpu_pageset at {at(line)}" if line else "pcp structs reached through zone->pageset")
     line = _line_of(ex, r"\blocal_lock\w*\s*\(")

@@ -25,7 +25,7 @@ from model import eras
 from . import detect as detect_mod
 from . import kconfig, shape
 from .extract import ENVIRONMENT_SUMMARY, Extract, blanked, extract
-from .headers import resolve_missing
+from . import headers
 from .parse import parse
 from .source import KernelInputError, Source, locate
 
@@ -117,19 +117,39 @@ def prepare(path, defines: dict | None = None, api: str | None = None) -> Prepar
     det = detect_mod.detect(ex, override)
     config = kconfig.resolve(src, ex.configs, _value_uses(ex), defines or {})
     name, why = shape.match(ex, det)
-    header_items, header_text = resolve_missing(src, ex, det.era)
-    unit = _write_unit(src, ex, config, header_text)
-    meta = {"schema": SCHEMA, "unit": str(unit), "origin": str(src.path.resolve()), "name": src.display,
-            "era": {"name": det.era.name, "features": sorted(det.era.features)}}
-    text = json.dumps(meta, indent=1) + "\n"
-    side = unit.with_name(f"{unit.stem}-{hashlib.sha256(text.encode()).hexdigest()[:12]}.json")
-    if not side.exists():
-        tmp = side.with_suffix(f".tmp{id(text)}")
-        tmp.write_text(text)
-        tmp.replace(side)
-    prep = Prepared(src, ex, det, config, name, why, unit, f"kernelsrc.impl:{side}", header_items)
-    build(prep)
-    return prep
+    resolved = headers.Resolved()
+    tried: set = set()
+    for _ in range(8):
+        unit = _write_unit(src, ex, config, resolved.text())
+        meta = {"schema": SCHEMA, "unit": str(unit), "origin": str(src.path.resolve()), "name": src.display,
+                "era": {"name": det.era.name, "features": sorted(det.era.features)}}
+        text = json.dumps(meta, indent=1) + "\n"
+        side = unit.with_name(f"{unit.stem}-{hashlib.sha256(text.encode()).hexdigest()[:12]}.json")
+        if not side.exists():
+            tmp = side.with_suffix(f".tmp{id(text)}")
+            tmp.write_text(text)
+            tmp.replace(side)
+        prep = Prepared(src, ex, det, config, name, why, unit, f"kernelsrc.impl:{side}", resolved.report())
+        errors = build(prep)
+        if errors is None:
+            return prep
+        have = ex.names() | {n for n, _, _, _ in resolved.items}
+        new, seen = [], {(rel, line) for _, rel, line, _ in resolved.items}
+        for n in headers.missing_names(errors):
+            if n in tried:
+                continue
+            tried.add(n)
+            for it in headers.lookup(src, n, have):
+                if it[0] not in have and (it[1], it[2]) not in seen:
+                    seen.add((it[1], it[2]))
+                    new.append(it)
+        if not new:
+            raise KernelInputError(explain_build_error(prep, errors))
+        resolved.items += new
+        resolved.container = headers.container_of_pcp(resolved.items)
+        det = detect_mod.detect(ex, override, resolved.text())
+        name, why = shape.match(ex, det)
+    raise KernelInputError(explain_build_error(prep, errors))
 
 
 def _write_unit(src: Source, ex: Extract, config, header_text: str) -> Path:
@@ -165,21 +185,27 @@ def explain_build_error(prep_or_src, errors: list[str]) -> str:
         where = f"{src.display}:{ln}" if m.group("file").endswith(src.path.name) else f"{m.group('file')}:{ln}"
         name = re.search(r"[‘'`]([^’'`]+)[’'`]", msg)
         if name and re.search(r"implicit declaration|undeclared|unknown type name|has no member|incomplete type|"
-                              r"storage size", msg):
+                              r"undefined type|storage size", msg):
+            if src.tree is None:
+                return (f"{where}: the drain uses {name.group(1)}, which is not defined in the file and not "
+                        f"supplied by the model; if the tree's headers define it, pass the tree instead of the "
+                        f"lone file ({msg})")
             return (f"{where}: the drain uses {name.group(1)}, which neither the file, the tree's headers nor the "
                     f"model supplies ({msg})")
         return f"{where}: the extracted drain does not build: {msg}"
     return f"{src.display}: the extracted drain does not build: " + (errors[0] if errors else "no message")
 
 
-def build(prep: Prepared):
-    """Build the unit now (both OFFSTACK settings), so errors are refusals before any run."""
+def build(prep: Prepared) -> list | None:
+    """Build the unit now (both OFFSTACK settings), so errors come before any run;
+    returns the compiler's error lines, or None once it builds."""
     import cshim
     try:
         v = load(prep.spec)
     except cshim.BuildError as exc:
-        raise KernelInputError(explain_build_error(prep, exc.errors)) from None
+        return exc.errors
     v.close()
+    return None
 
 
 def load(spec_path: str):

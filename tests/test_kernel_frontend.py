@@ -242,3 +242,27 @@ def test_every_check_flag_works_for_a_kernel_file(tmp_path, capsys):
     capsys.readouterr()
     assert main(["check", "--kernel", f, "--expect", "auto", "--property", "returns", "--ktap"]) == 0
     assert "v3.4-static-mask.c" in capsys.readouterr().out
+
+
+TREES = Path(__file__).resolve().parent / "fixtures" / "kernel-trees"
+
+
+def test_a_vendor_type_from_the_trees_headers_is_taken_in_and_the_container_placed_in_the_slot():
+    """An Android-style drain through struct per_cpu_pages_ext: the struct and its
+    accessor come from the tree's include/linux/mmzone.h, the embedded pcp's count is
+    what the scan reads, and the verdicts are the v6.0 remote drain's."""
+    prep = prepare(TREES / "android13-5.15-ext")
+    assert prep.shape == "v6.0-remote-lock"
+    assert [(n, p) for n, p, _ in prep.header_items] == [
+        ("struct per_cpu_pages_ext", "include/linux/mmzone.h"), ("zone_per_cpu_pageset", "include/linux/mmzone.h")]
+    assert prep.era.pcp_lock and prep.era.per_cpu_pageset and not prep.era.bulk_pindex
+    assert "#define CSHIM_PCP_CONTAINER struct per_cpu_pages_ext" in prep.unit.read_text()
+
+
+def test_the_same_vendor_file_alone_is_refused_naming_the_missing_helper(tmp_path, capsys):
+    lone = tmp_path / "page_alloc.c"
+    lone.write_text((TREES / "android13-5.15-ext" / "mm" / "page_alloc.c").read_text())
+    assert main(["check", "--kernel", str(lone)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "page_alloc.c:180: the drain uses zone_per_cpu_pageset" in err and "pass the tree" in err

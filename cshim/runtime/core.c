@@ -143,7 +143,7 @@ static void close_pages(void)
 
 static struct per_cpu_pages *pcp_of_page(int page)
 {
-	return (struct per_cpu_pages *)(pcp_region + (size_t)(page / 2) * CSHIM_PCP_SLOT);
+	return (struct per_cpu_pages *)(pcp_region + (size_t)(page / 2) * CSHIM_PCP_SLOT + cshim_pcp_offset);
 }
 
 
@@ -271,7 +271,7 @@ static void on_fault(int sig, siginfo_t *si, void *ucv)
 	off = addr - pcp_region;
 	page = off / CSHIM_PAGE;
 	slot = page / 2;
-	within = off % CSHIM_PCP_SLOT;
+	within = off % CSHIM_PCP_SLOT - cshim_pcp_offset;
 	cpu = slot % CSHIM_MAX_CPUS;
 	zone = slot / CSHIM_MAX_CPUS;
 	if ((unsigned)cpu >= nr_cpu_ids || zone >= cshim_nr_zones)

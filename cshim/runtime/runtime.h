@@ -75,6 +75,7 @@ extern void *boot_allocs[32];
 extern int nboot;
 extern unsigned char lock_held[CSHIM_MAX_CPUS][CSHIM_MAX_ZONES];
 extern unsigned int nr_cpu_ids;
+extern const unsigned long cshim_pcp_offset;      /* tail.h: where struct per_cpu_pages sits in a slot */
 extern int cshim_nr_zones;
 extern struct cpumask cshim_online_mask_storage, cshim_possible_mask_storage;
 extern struct zone cshim_zones[CSHIM_MAX_ZONES];

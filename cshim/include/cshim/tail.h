@@ -112,6 +112,17 @@ void zone_pcp_enable(struct zone *zone)
 }
 #endif
 
+/* a vendor pcp container (kernelsrc/headers.py): the per-CPU slot holds it, and
+ * its embedded struct per_cpu_pages sits at this offset in the slot */
+#ifdef CSHIM_PCP_CONTAINER
+const unsigned long cshim_pcp_offset = offsetof(CSHIM_PCP_CONTAINER, CSHIM_PCP_MEMBER);
+_Static_assert(sizeof(CSHIM_PCP_CONTAINER) <= CSHIM_PCP_SLOT, "the vendor pcp container fits its slot");
+_Static_assert(offsetof(CSHIM_PCP_CONTAINER, CSHIM_PCP_MEMBER) + sizeof(int) <= CSHIM_PAGE,
+	       "the embedded pcp->count stays on the slot's first page");
+#else
+const unsigned long cshim_pcp_offset = 0;
+#endif
+
 void cshim_tail_init(void)
 {
 #ifdef CSHIM_INIT
