@@ -1,5 +1,5 @@
 """Real kernel trees: Debian's linux-source-6.1 and linux-source-6.12, fetched at
-test time (tests/debian_kernel.py), checked with no edits, and a review of a
+test time (kernelsrc/debian.py), checked with no edits, and a review of a
 patch generated from the fetched file.  No kernel text is committed: the patches
 are text transforms of the fetched file, made here."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 import pytest
 
 from drainverify.cli import main
-from tests.debian_kernel import Unavailable, tree
+from kernelsrc.debian import Unavailable, tree
 
 
 def _tree(version):

@@ -1,11 +1,11 @@
-"""Real kernel source for the tests, fetched at test time from Debian's
-`linux-source-*` packages (the project holds no kernel source text).
+"""Real kernel source, fetched from Debian's `linux-source-*` packages (the project
+holds no kernel source text): what the tests and the kernel benchmark check.
 
 `tree("6.12")` returns a directory holding `mm/page_alloc.c`, `mm/Kconfig` and
 `kernel/Kconfig.preempt` of Debian's linux-source-6.12, extracted once into
 `~/.cache/drainverify/debian/` (or `$DRAINVERIFY_DEBIAN_CACHE`); if the package
 cannot be fetched it raises `Unavailable` with the reason, which the tests turn
-into a visible skip.  `python -m tests.debian_kernel 6.1 6.12` fetches ahead.
+into a visible skip.  `python -m kernelsrc.debian 6.1 6.12` fetches ahead.
 """
 from __future__ import annotations
 
