@@ -177,8 +177,15 @@ def _bulk(ex: Extract, put, at):
     if defs:
         f = defs[0]
         body = strip_comments(ex.parsed.src[f.start:f.end]).decode("utf-8", "replace")
-        nparams = len([p for p in f.params.strip("() \n").split(",") if p.strip()])
+        params = [p for p in f.params.strip("() \n").split(",") if p.strip()]
+        nparams = len(params)
         put("bulk_pindex", nparams >= 4, f"free_pcppages_bulk() takes {nparams} parameters ({at(f.line)})")
+        if nparams >= 3 and "list_head" in params[2]:
+            iso = ex.parsed.functions("isolate_pcp_pages")
+            put("bulk_list", True, f"free_pcppages_bulk(zone, count, struct list_head *) ({at(f.line)}) after "
+                                   f"isolate_pcp_pages()" + (f" ({at(iso[0].line)})" if iso else ""))
+            put("bulk_updates_count", False, "isolate_pcp_pages() leaves pcp->count to its caller")
+            return
         upd = re.search(r"->\s*count\s*(--|-=|\+=|=[^=])|--\s*\w+\s*->\s*count\b", body)
         put("bulk_updates_count", upd is not None,
             "free_pcppages_bulk() updates pcp->count itself" + (f" ({at(f.line)})" if upd else

@@ -34,6 +34,8 @@ ENTRY_POINTS = ("drain_all_pages", "__drain_all_pages", "drain_local_pages", "dr
 #: functions of page_alloc.c the model supplies (what each becomes), DESIGN.md §7
 MODEL_SUPPLIES = {
     "free_pcppages_bulk": "free_pcppages_bulk(): min(count, list) pages from the list tail back to buddy",
+    "isolate_pcp_pages": "isolate_pcp_pages() (PREEMPT_RT patchset): the pages leave the pcp list, modelled as "
+                         "freed to buddy in that step; the later free_pcppages_bulk(zone, count, list) adds nothing",
     "zone_pcp_disable": "zone_pcp_disable(): high = 0, batch = 1 for every CPU in one step, then the file's "
                         "__drain_all_pages(zone, true)",
     "zone_pcp_enable": "zone_pcp_enable(): restoring high/batch (outside every scenario)",

@@ -67,7 +67,8 @@ class Prepared:
                                                         for d in ex.decls))
         if self.header_items:
             out.append("  from the tree's headers: " + ", ".join(f"{n} ({p}:{l})" for n, p, l in self.header_items))
-        out.append(f"  from the model: {ENVIRONMENT_SUMMARY}")
+        calls = ", ".join(f"{n}()" for n in ex.supplied)
+        out.append(f"  from the model: {ENVIRONMENT_SUMMARY}" + (f" (the drain calls {calls})" if calls else ""))
         if ex.hooks:
             out.append("  no-ops (tracepoints, vendor hooks with no module attached): " + ", ".join(ex.hooks))
         out.append("  detected API:")
@@ -85,7 +86,8 @@ class Prepared:
             "macros": [{"name": m.name, "lines": [m.line, m.last_line]} for m in ex.macros],
             "definitions": [{"names": list(d.names), "lines": [d.line, d.last_line]} for d in ex.decls],
             "from_headers": [{"name": n, "header": p, "line": l} for n, p, l in self.header_items],
-            "model_supplies": ENVIRONMENT_SUMMARY, "no_ops": list(ex.hooks),
+            "model_supplies": ENVIRONMENT_SUMMARY, "model_functions_called": dict(ex.supplied),
+            "no_ops": list(ex.hooks),
             "detected": [{"feature": n, "present": on, "evidence": why} for n, on, why in self.detected.evidence],
             "config": [{"symbol": v.symbol, "value": v.value, "origin": v.origin} for v in self.config],
             "shape": self.shape, "shape_reason": self.shape_why,

@@ -33,6 +33,8 @@ versions are the first mainline release carrying it):
     pcp_lock            v6.0   4b23a68f9536  pcp->lock; the caller drains remote lists (443c2accd1b6)
     gfp_no_atomic       v6.3   "mm: discard __GFP_ATOMIC"
     locked_count        v6.11  66eca1021a42  drain_pages_zone() reads pcp->count under pcp->lock
+    bulk_list           --     the PREEMPT_RT patchset (and vendor trees carrying it, e.g. 4.9-rt):
+                               isolate_pcp_pages() then free_pcppages_bulk(zone, count, list)
 
 Features that are an algorithm rather than an API (work_zone, locked_count) are
 here because the corpus names its variants after them and the front end reports
@@ -47,7 +49,7 @@ from functools import lru_cache
 @dataclass(frozen=True)
 class Feature:
     name: str
-    since: tuple[int, int]
+    since: tuple[int, int] | None       # None: never in mainline (a patchset's or vendor's)
     commit: str
     text: str
     api: bool = True          # does the shim's structure depend on it?
@@ -73,6 +75,8 @@ FEATURES: tuple[Feature, ...] = (
     Feature("pcp_lock", (6, 0), "4b23a68f9536", "pcp->lock; the caller drains remote lists itself (443c2accd1b6)"),
     Feature("gfp_no_atomic", (6, 3), "", "__GFP_ATOMIC discarded: GFP_ATOMIC = __GFP_HIGH|__GFP_KSWAPD_RECLAIM"),
     Feature("locked_count", (6, 11), "66eca1021a42", "drain_pages_zone() reads pcp->count under pcp->lock", api=False),
+    Feature("bulk_list", None, "", "PREEMPT_RT patchset: isolate_pcp_pages() onto a private list with IRQs off, "
+                                   "then free_pcppages_bulk(zone, count, list) outside"),
 )
 BY_FEATURE = {f.name: f for f in FEATURES}
 
@@ -155,8 +159,8 @@ def of_version(version) -> Era:
     v = version if isinstance(version, tuple) else _version(version)
     if v < (3, 0):
         raise UnknownEra(f"v{v[0]}.{v[1]} is before the seed's era: drainverify covers v3.0 and later")
-    return Era(f"{v[0]}.{v[1]}", frozenset(f.name for f in FEATURES
-                                            if f.since <= v and (f.until is None or v < f.until)))
+    return Era(f"{v[0]}.{v[1]}", frozenset(f.name for f in FEATURES if f.since is not None
+                                            and f.since <= v and (f.until is None or v < f.until)))
 
 
 def get(era) -> Era:

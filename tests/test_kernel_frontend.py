@@ -16,7 +16,7 @@ FIX = Path(__file__).resolve().parent / "fixtures" / "kernel"
 
 SHAPES = {
     "v3.0-broadcast": "v3.2-broadcast", "v3.4-static-mask": "v3.4-static-mask", "v3.19-zone": "v3.19-zone",
-    "v4.9-vendor-voidp": "v3.19-zone", "v4.11-wq-mutex": "v4.11-wq-mutex", "v4.19-wq-bulk-count": "v4.11-wq-mutex",
+    "v4.9-vendor-voidp": "v3.19-zone", "v4.9-rt-isolate": "v3.19-zone", "v4.11-wq-mutex": "v4.11-wq-mutex", "v4.19-wq-bulk-count": "v4.11-wq-mutex",
     "v5.4-pcpu-drain": "v5.1-pcpu-drain", "v5.11-force-all": "v5.11-force-all",
     "v5.15-local-lock": "v5.14-local-lock", "v5.18-local-lock-pindex": "v5.14-local-lock",
     "v6.0-remote-irqsave": "v6.0-remote-lock", "v6.6-remote-lock": "v6.0-remote-lock",
@@ -40,6 +40,8 @@ def test_each_fixture_builds_unedited_and_has_its_shape(name):
     assert "drain_all_pages" in names
     assert "free_pcppages_bulk" not in names and "zone_pcp_disable" not in names   # the model's
     assert "free_pcppages_bulk" in prep.extract.supplied
+    if name == "v4.9-rt-isolate":
+        assert prep.era.bulk_list and "isolate_pcp_pages" in prep.extract.supplied and "isolate_pcp_pages" not in names
 
 
 def test_the_api_is_read_from_the_code_with_the_line_that_shows_it():

@@ -455,6 +455,14 @@ void cshim_bulk_free(struct zone *zone, int count, struct per_cpu_pages *pcp)
 	request(CSHIM_OP_BULK, cpu, z, 0, count, 0, 0, NULL, 0, NULL);
 }
 
+void cshim_bulk_free_pcp(int count, struct per_cpu_pages *pcp)
+{
+	int cpu, z;
+
+	locate_pcp(pcp, "isolate_pcp_pages()", &cpu, &z);
+	request(CSHIM_OP_BULK, cpu, z, 0, count, 0, 0, NULL, 0, NULL);
+}
+
 void cshim_disable_write(struct zone *zone)
 {
 	request(CSHIM_OP_DISABLE, 0, zone->cshim_index, 0, 0, 0, 0, NULL, 0, NULL);

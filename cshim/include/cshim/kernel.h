@@ -203,6 +203,9 @@ void cshim_spin_unlock(spinlock_t *lock, int irq, unsigned long flags);
 #define spin_unlock_irqrestore(l, flags) cshim_spin_unlock((l), 1, (flags))
 #define spin_lock_init(l) do { (void)(l); } while (0)
 
+#define LIST_HEAD_INIT(name) { &(name), &(name) }
+#define LIST_HEAD(name) struct list_head name = LIST_HEAD_INIT(name)
+
 /* local locks (v5.14, dbbee9d5cd83): on a kernel without PREEMPT_RT they turn IRQs
  * (or preemption) off on this CPU, which is what the model's IRQ state is */
 typedef struct { int cshim_unused; } local_lock_t;
@@ -214,6 +217,9 @@ typedef struct { int cshim_unused; } local_lock_t;
 #define local_unlock_irq(l) local_irq_enable()
 #define local_lock_irqsave(l, flags) local_irq_save(flags)
 #define local_unlock_irqrestore(l, flags) local_irq_restore(flags)
+/* the PREEMPT_RT patchset's locallock of the same era, when PREEMPT_RT is not set */
+#define DEFINE_LOCAL_IRQ_LOCK(lvar) local_lock_t lvar = { 0 }
+#define local_irq_lock_init(lvar) do { (void)(lvar); } while (0)
 
 #define DEFINE_MUTEX(name) struct mutex name = { 0 }
 #define mutex_init(m) do { (void)(m); } while (0)
@@ -263,6 +269,7 @@ extern int cshim_nr_zones;
 
 void cshim_drain_zone(unsigned int cpu, struct zone *zone);          /* drain_pages_zone() body */
 void cshim_bulk_free(struct zone *zone, int count, struct per_cpu_pages *pcp);
+void cshim_bulk_free_pcp(int count, struct per_cpu_pages *pcp);              /* isolate_pcp_pages() */
 void cshim_disable_write(struct zone *zone);                          /* high = 0, batch = 1 */
 
 /* The era's drain helpers: the file may define its own (the shim's defaults are
@@ -276,7 +283,10 @@ static void drain_pages(unsigned int cpu);
 #if defined(CSHIM_HAS_ZONE_ARG) || defined(CSHIM_HAS_LOCAL_ZONE_ARG)
 static void drain_pages_zone(unsigned int cpu, struct zone *zone);
 #endif
-#ifdef CSHIM_HAS_BULK_PINDEX
+#if defined(CSHIM_HAS_BULK_LIST)
+static void free_pcppages_bulk(struct zone *zone, int count, struct list_head *list);
+static void isolate_pcp_pages(int count, struct per_cpu_pages *src, struct list_head *dst);
+#elif defined(CSHIM_HAS_BULK_PINDEX)
 static void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp, int pindex);
 #else
 static void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp);

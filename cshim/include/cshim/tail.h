@@ -75,7 +75,18 @@ static void drain_local_pages(struct zone *zone)
 #endif
 
 #ifndef CSHIM_HAVE_free_pcppages_bulk
-#ifdef CSHIM_HAS_BULK_PINDEX
+#if defined(CSHIM_HAS_BULK_LIST)
+static void isolate_pcp_pages(int count, struct per_cpu_pages *src, struct list_head *dst)
+{
+	(void)dst;
+	cshim_bulk_free_pcp(count, src);       /* the pages leave the pcp list (to buddy, in the model) */
+}
+
+static void free_pcppages_bulk(struct zone *zone, int count, struct list_head *list)
+{
+	(void)zone; (void)count; (void)list;   /* already in buddy: isolate_pcp_pages() moved them */
+}
+#elif defined(CSHIM_HAS_BULK_PINDEX)
 static void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp, int pindex)
 {
 	(void)pindex;
