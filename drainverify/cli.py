@@ -66,7 +66,13 @@ def _config(a) -> Config:
                   batch=a.batch, offstack=a.offstack, memory_model=a.memory_model, seed=a.seed).validate()
 
 
-def build_parser() -> argparse.ArgumentParser:
+_LAZY = {"cost": "expected cost of one drain per variant (Mel's question); docs/cost.md",
+         "prove": "Z3 proofs of the thread's claims for every size; proofs/README.md"}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with `only`, the subcommands other than `only` whose modules are
+    heavy (cost: matplotlib; prove: Z3) are stubs, so a check does not import them."""
     p = _Parser(prog="drainverify", description="Property-based verification of drain_all_pages().")
     sub = p.add_subparsers(dest="cmd", parser_class=_Parser)
     c = sub.add_parser("check", help="run the matrix of variants x properties")
@@ -105,10 +111,16 @@ def build_parser() -> argparse.ArgumentParser:
     _config_flags(b)
     from drainverify import review_cli
     review_cli.add_parser(sub, _config_flags)
-    from cost import cli as cost_cli
-    cost_cli.add_parser(sub)
-    from proofs import cli as proofs_cli
-    proofs_cli.add_parser(sub)
+    if only in (None, "cost"):
+        from cost import cli as cost_cli
+        cost_cli.add_parser(sub)
+    else:
+        sub.add_parser("cost", help=_LAZY["cost"])
+    if only in (None, "prove"):
+        from proofs import cli as proofs_cli
+        proofs_cli.add_parser(sub)
+    else:
+        sub.add_parser("prove", help=_LAZY["prove"])
     return p
 
 
@@ -339,17 +351,28 @@ def cmd_bench(a) -> int:
     return rc
 
 
+def _cmd_cost(a):
+    from cost import cli as cost_cli
+    return cost_cli.cmd_cost(a)
+
+
+def _cmd_prove(a):
+    from proofs import cli as proofs_cli
+    return proofs_cli.cmd_prove(a)
+
+
 def main(argv=None) -> int:
-    parser = build_parser()
+    args = sys.argv[1:] if argv is None else list(argv)
+    first = next((x for x in args if not x.startswith("-")), None)
+    parser = build_parser(only=first if first in ("check", "replay", "list", "bench", "review", "cost", "prove")
+                          else None)
     try:
-        a = parser.parse_args(argv)
+        a = parser.parse_args(args)
         if a.cmd is None:
             parser.print_help()
             return EXIT_USAGE
-        from cost import cli as cost_cli
-        from proofs import cli as proofs_cli
         return {"check": cmd_check, "replay": cmd_replay, "list": cmd_list, "bench": cmd_bench, "review": cmd_review,
-                "cost": cost_cli.cmd_cost, "prove": proofs_cli.cmd_prove}[a.cmd](a)
+                "cost": _cmd_cost, "prove": _cmd_prove}[a.cmd](a)
     except (UsageError, ConfigError, variants.UnknownVariant, props_mod.UnknownProperty,
             variants.ImplLoadError) as exc:
         print(f"drainverify: {exc}", file=sys.stderr)

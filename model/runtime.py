@@ -99,6 +99,11 @@ class Runtime:
         self.nzones = scenario.nzones
         self.has_hotplug = bool(scenario.hotplug) or scenario.hotplug_possible
         self.properties = tuple(properties)
+        # which monitors an event kind reaches, and which look at states: _judge's dispatch
+        from .properties.base import Property
+        self._by_kind: dict = {}
+        self._state_props = tuple(i for i, p in enumerate(self.properties)
+                                  if type(p).on_state is not Property.on_state)
         self.step_limit = step_limit
         self.watchdog = watchdog
         self._child: dict = {}
@@ -316,23 +321,46 @@ class Runtime:
             new = Node(new.k, tuple(sorted(actors)), new.mons)
         return self._judge(node, new, choice, events)
 
+    def _interested(self, kind) -> tuple:
+        """Indices of the properties whose monitors read events of `kind`, in order."""
+        r = self._by_kind.get(kind)
+        if r is None:
+            r = tuple(i for i, p in enumerate(self.properties) if p.kinds is None or kind in p.kinds)
+            self._by_kind[kind] = r
+        return r
+
     def _judge(self, before: Node, new: Node, choice, events) -> Step:
         self.live = new.actors
-        signals: list = []
-        mons = list(new.mons)
-        for i, p in enumerate(self.properties):
-            m = mons[i]
+        props = self.properties
+        mons = new.mons
+        k = new.k
+        outs: dict = {}
+        changed = None
+        for ev in events:
+            for i in self._interested(ev.kind):
+                m = mons[i] if changed is None else changed[i]
+                if m is None:
+                    continue
+                out = outs.get(i)
+                if out is None:
+                    out = outs[i] = []
+                m2 = props[i].on_event(self, m, ev, k, out)
+                if m2 is not m:
+                    if changed is None:
+                        changed = list(mons)
+                    changed[i] = m2
+        for i in self._state_props:
+            m = mons[i] if changed is None else changed[i]
             if m is None:
                 continue
-            out: list = []
-            kinds = p.kinds
-            for ev in events:
-                if kinds is None or ev.kind in kinds:
-                    m = p.on_event(self, m, ev, new.k, out)
-            p.on_state(self, m, new, out, events)
-            signals.extend((i,) + sig for sig in out)
-            mons[i] = m
-        return Step(choice, Node(new.k, new.actors, tuple(mons)), tuple(events), tuple(signals))
+            out = outs.get(i)
+            if out is None:
+                out = outs[i] = []
+            props[i].on_state(self, m, new, out, events)
+        signals = tuple((i,) + sig for i in sorted(outs) for sig in outs[i])
+        if changed is not None:
+            mons = tuple(changed)
+        return Step(choice, Node(k, new.actors, mons), tuple(events), signals)
 
     def finish(self, node: Node) -> tuple:
         """Signals at a node with no enabled choice: every actor done, or deadlock."""
