@@ -16,7 +16,6 @@ they are swept once.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from model import manifest, variants
@@ -34,13 +33,6 @@ def bound_of(cfg: Config) -> Bound:
 def settings_for(variant, cfg: Config) -> tuple[bool, ...]:
     s = cfg.offstack_settings()
     return s if variant.allocates else s[:1]
-
-
-def _job(args):
-    vname, offstack, cfg, props = args
-    v = variants.get(vname)
-    return vname, offstack, sweep(v, bound_of(cfg), offstack, cfg.memory_model,
-                                  props=[BY_NAME[p] for p in props])
 
 
 def replay_command(vname, prop, cfg: Config, offstack: bool, scn, cli: str | None = None) -> str:
@@ -83,10 +75,15 @@ def cell(vname, prop, results, cfg: Config, expected_row=None, cli=None, label=N
         if found:
             r, f = min(found, key=lambda rf: _size(rf[1]))
             art = counterexample(vname, f, cfg, r.offstack, cli, label)
+            cut = [x for x in results if prop in x.cancelled]
             c = {"verdict": "refuted", "reason": f.text,
                  "detail": f"CONFIG_CPUMASK_OFFSTACK={'y' if r.offstack else 'n'}; found after "
-                           f"{f.found_after_scenarios + 1} scenario(s), {f.found_after_states} state(s)",
+                           f"{f.found_after_scenarios + 1} scenario(s), {f.found_after_states} state(s)"
+                           + "".join(f"; the OFFSTACK={'y' if x.offstack else 'n'} sweep of it was cancelled "
+                                     f"past the size of this counterexample" for x in cut),
                  "counterexample": art}
+        elif any(prop in r.cancelled for r in app):
+            raise AssertionError(f"{vname} x {prop}: a sweep was cut for a property no sweep refuted")
         elif any(r.stopped for r in app):
             c = {"verdict": "unknown", "reason": "not judged: the search stopped: " +
                  next(r.stopped for r in app if r.stopped), "bound": app[0].bound.text()}
@@ -170,28 +167,17 @@ class Matrix:
 
 
 def run(vnames, props, cfg: Config, jobs: int = 0, progress=None, expected_rows=None,
-        proofs: bool = False, cli=None, labels=None) -> Matrix:
+        proofs: bool = False, cli=None, labels=None, full: bool = False, executor=None) -> Matrix:
     """Sweep every (variant, OFFSTACK setting) and grade each cell.  `expected_rows`:
     spec -> expected row (default: model/manifest.json); `cli`: spec -> how a replay
-    command names it; `labels`: spec -> the row's name in the result."""
+    command names it; `labels`: spec -> the row's name in the result; `full`: every
+    sweep to its end (no early stop, no cut: the counts the manifest pins);
+    `executor`: a concurrent.futures executor to run the sweeps on (default: a local
+    process pool of `jobs` workers; drainverify/schedule.py)."""
+    from drainverify.schedule import run_sweeps
     cli, labels = cli or {}, labels or {}
-    jobs = jobs or os.cpu_count() or 1
-    work = [(vn, off, cfg, tuple(props)) for vn in vnames for off in settings_for(variants.get(vn), cfg)]
-    # biggest first, so two workers finish together
-    results: dict = {vn: [] for vn in vnames}
-    if jobs == 1 or len(work) == 1:
-        it = map(_job, work)
-        for vn, off, r in it:
-            results[vn].append(r)
-            if progress:
-                progress(vn, off)
-    else:
-        from concurrent.futures import ProcessPoolExecutor
-        with ProcessPoolExecutor(max_workers=jobs) as ex:
-            for vn, off, r in ex.map(_job, work):
-                results[vn].append(r)
-                if progress:
-                    progress(vn, off)
+    rows = {vn: settings_for(variants.get(vn), cfg) for vn in dict.fromkeys(vnames)}
+    results = run_sweeps(rows, cfg, props, jobs=jobs, progress=progress, full=full, executor=executor)
     cells = {}
     for vn in vnames:
         rs = sorted(results[vn], key=lambda r: r.offstack)

@@ -74,6 +74,8 @@ class SweepResult:
     seconds: float = 0.0
     truncated: bool = False
     stopped: str = ""              # why the sweep stopped before its bound, if it did
+    cancelled: set = field(default_factory=set)      # props cut short by the other setting's smaller finding
+    complete: bool = True          # every scenario within the bound was explored (the counts are full)
 
 
 def call_kinds(variant, zones: int):
@@ -222,34 +224,53 @@ def _record(rt, res, active, sigs, node, choice, parent, t0):
                                            res.scenarios, res.states + len(parent), time.perf_counter() - t0)
 
 
+def scenario_size(scn) -> tuple:
+    """The size order of minimality: CPUs, pages, drain callers."""
+    return (scn.ncpus, scn.npages, scn.ncallers)
+
+
 def sweep(variant, bound: Bound, offstack: bool, memory_model: str = "sc", props=None,
-          stop_when_refuted: bool = True, time_budget: Optional[float] = None) -> SweepResult:
+          stop_when_refuted: bool = True, time_budget: Optional[float] = None,
+          cutoffs: Optional[dict] = None) -> SweepResult:
+    """Every scenario within `bound`, smallest first.  `cutoffs`: prop -> the size
+    (scenario_size) of a counterexample the other OFFSTACK setting found; such a
+    prop is judged only on scenarios no larger (a larger counterexample here could
+    not be the smallest) and is then `cancelled` -- deterministic, whatever the
+    timing of the two sweeps."""
     props = [p for p in (props or LADDER)]
     applicable = [p for p in props if p.applies(variant, offstack) is None]
     res = SweepResult(variant.name, offstack, memory_model, bound)
+    cutoffs = cutoffs or {}
     t0 = time.perf_counter()
     zone_names = ZONE_NAMES[: bound.zones]
     for scn in scenarios(variant, bound, zone_names):
-        active = [p.name for p in applicable if p.name not in res.findings]
+        size = scenario_size(scn)
+        for name, cut in cutoffs.items():
+            if size > tuple(cut) and name not in res.findings and name not in res.cancelled:
+                res.cancelled.add(name)
+        active = [p.name for p in applicable if p.name not in res.findings and p.name not in res.cancelled]
         if stop_when_refuted and not active:
+            res.complete = False
             break
         want = [p for p in applicable if p.name in active and p.judges_scenario(scn)]
         if not want:
             continue
         for p in want:
             res.judged.add(p.name)
-        rt = Runtime(scn, variant, offstack, memory_model, properties=want)
+        rt = Runtime(scn, variant, offstack, memory_model, properties=want, witnessed=res.witnesses)
         res.scenarios += 1
         if explore_scenario(rt, res, [p.name for p in want], t0, bound.max_states):
             res.truncated = True
         if time_budget is not None and time.perf_counter() - t0 > time_budget:
             res.truncated = True
+            res.complete = False
             res.stopped = "the time budget ran out"
             break
         hang = res.findings.get("returns")
         if hang and "did not return within" in hang.text and "s: no scheduling point" in hang.text:
             # every further scenario would wait for the watchdog again
             res.truncated = True
+            res.complete = False
             res.stopped = "the implementation hangs without a scheduling point (see returns)"
             break
     res.seconds = time.perf_counter() - t0

@@ -88,7 +88,8 @@ class Runtime:
     """Everything fixed for one (scenario, variant, OFFSTACK, memory model) run."""
 
     def __init__(self, scenario, variant, offstack: bool, memory_model: str = "sc",
-                 properties=(), step_limit: int = STEP_LIMIT, watchdog: float = WATCHDOG_S):
+                 properties=(), step_limit: int = STEP_LIMIT, watchdog: float = WATCHDOG_S,
+                 witnessed=frozenset()):
         self.scenario = scenario
         self.variant = variant
         self.offstack = offstack
@@ -99,6 +100,9 @@ class Runtime:
         self.nzones = scenario.nzones
         self.has_hotplug = bool(scenario.hotplug) or scenario.hotplug_possible
         self.properties = tuple(properties)
+        # properties whose witness this sweep has already reached: their monitors stop
+        # keeping the bookkeeping only the witness needs (verdicts never read it)
+        self.witnessed = frozenset(witnessed)
         # which monitors an event kind reaches, and which look at states: _judge's dispatch
         from .properties.base import Property
         self._by_kind: dict = {}

@@ -84,7 +84,7 @@ class NoReclaimRecursion(Property):
     def on_event(self, rt, m, ev, k, out):
         kind = ev.kind
         if kind == "call" and ev.ctx == "reclaim":
-            return m + (ev.call,)
+            return m if self.name in rt.witnessed else m + (ev.call,)
         if kind == "return":
             return tuple(c for c in m if c != ev.call)
         if kind == "mask_alloc" and ev.call in m and "slow path" in ev.path:

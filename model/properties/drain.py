@@ -23,7 +23,7 @@ class QuiescentEquivalence(Property):
             if others:
                 return m
             req = _req(rt, ev.zone)
-            had = any(k.pcp[c][z] for c in k.online_cpus() for z in req)
+            had = self.name not in rt.witnessed and any(k.pcp[c][z] for c in k.online_cpus() for z in req)
             return (ev.call, ev.zone, broadcast_reference(k, req), had)
         if not m:
             return m
@@ -58,6 +58,8 @@ class MissesOnlyLateArrivals(Property):
             return m + ((ev.call, (ev.zone, frozenset(), frozenset(), frozenset(), frozenset(), False, frozenset(),
                                    False)),)
         if kind in ("free", "refill") and m:
+            if self.name in rt.witnessed:      # `landed` only serves the witness
+                return m
             return tuple((c, r[:7] + (True,)) for c, r in m)
         if kind == "offline":
             return tuple((c, r[:6] + (r[6] | {ev.cpu},) + r[7:]) for c, r in m)
@@ -116,6 +118,12 @@ class EntrySnapshotDrained(Property):
         active, owed = m
         kind = ev.kind
         if kind == "call":
+            if self.name in rt.witnessed:      # `active` and the flags only serve the witness
+                if rt.variant.owes_null_zone or ev.zone is not None:
+                    req = _req(rt, ev.zone)
+                    snap = frozenset(p for c in k.online_cpus() for z in req for p in _visible_pages(k, c, z))
+                    owed = owed + ((ev.call, snap, False),)
+                return (active, owed)
             active = active + (ev.call,)
             owed = tuple((c, s, w or (bool(s) and len(active) > 1)) for c, s, w in owed)
             if rt.variant.owes_null_zone or ev.zone is not None:
