@@ -42,6 +42,11 @@ class PcpLoad(K.ReadPcpCount):
     def is_local(self, rt):
         return self.excl
 
+    def footprint(self, rt, a):
+        if self.scan:
+            return frozenset({("C", self.target, self.zone), ("K", self.target, self.zone)}), frozenset()
+        return frozenset({("HB", self.zone)}), frozenset()
+
     def apply(self, rt, node, a):
         k = node.k
         reader = a.cpu if a.cpu is not None else self.target
@@ -60,6 +65,14 @@ class PcpStore(K.Op):
 
     def __init__(self, target, zone, count=None, high=None, batch=None):
         self.target, self.zone, self.count, self.high, self.batch = target, zone, count, high, batch
+
+    def footprint(self, rt, a):
+        w = set()
+        if self.count is not None:
+            w.add(("C", self.target, self.zone))
+        if self.high is not None or self.batch is not None:
+            w.add(("HB", self.zone))
+        return frozenset(), frozenset(w)
 
     def apply(self, rt, node, a):
         k, t, z = node.k, self.target, self.zone
@@ -82,6 +95,10 @@ class FreePcppagesBulk(K.Op):
     def __init__(self, target, zone, n, leave_count):
         self.target, self.zone, self.n, self.leave_count = target, zone, n, leave_count
 
+    def footprint(self, rt, a):
+        t, z = self.target, self.zone
+        return frozenset(), frozenset({("L", t, z), ("C", t, z), ("B", z)})
+
     def apply(self, rt, node, a):
         k, ev = K._bulk_free(rt, node.k, self.target, self.zone, max(self.n, 0), a.call, a.cpu, "drain",
                              leave_count=self.leave_count)
@@ -94,6 +111,9 @@ class CpumaskSharedStore(K.Op):
 
     def __init__(self, slot, bits):
         self.slot, self.bits = slot, bits
+
+    def footprint(self, rt, a):
+        return frozenset(), frozenset({("M", self.slot)})
 
     def apply(self, rt, node, a):
         return [K.Out(node.k.with_mask(self.slot, self.bits), None,
@@ -138,6 +158,10 @@ class WithIrq(K.Op):
 
     def is_local(self, rt):
         return self.inner.is_local(rt)
+
+    def footprint(self, rt, a):
+        r, w = self.inner.footprint(rt, a)
+        return r, w | {("I", a.cpu)}
 
     def guard(self, rt, node, a):
         return self.inner.guard(rt, node, a)

@@ -50,6 +50,9 @@ def _config_flags(p):
     g.add_argument("--offstack", default=d.offstack, help="CONFIG_CPUMASK_OFFSTACK: y, n or both (default both)")
     g.add_argument("--memory-model", default=d.memory_model, help="sc (default) or tso")
     g.add_argument("--seed", type=int, default=d.seed, help="seed for the randomised engines (default 0)")
+    g.add_argument("--reduction", default=d.reduction,
+                   help="none (default) or sleep: sleep sets in the exhaustive driver (same verdicts and "
+                        "counterexamples, fewer transitions)")
 
 
 def _c_flags(parser):
@@ -63,7 +66,8 @@ def _c_flags(parser):
 
 def _config(a) -> Config:
     return Config(cpus=a.cpus, zones=a.zones, pages=a.pages, callers=a.callers, size=a.size, high=a.high,
-                  batch=a.batch, offstack=a.offstack, memory_model=a.memory_model, seed=a.seed).validate()
+                  batch=a.batch, offstack=a.offstack, memory_model=a.memory_model, seed=a.seed,
+                  reduction=a.reduction).validate()
 
 
 _LAZY = {"cost": "expected cost of one drain per variant (Mel's question); docs/cost.md",

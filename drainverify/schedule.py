@@ -31,7 +31,7 @@ def job(args):
     v = variants.get(vname)
     return vname, offstack, sweep(v, bound_of(cfg), offstack, cfg.memory_model,
                                   props=[BY_NAME[p] for p in props], stop_when_refuted=not full,
-                                  cutoffs=None if full else cutoffs)
+                                  cutoffs=None if full else cutoffs, reduce=cfg.reduction == "sleep")
 
 
 def _weight(vname, settings) -> int:

@@ -20,6 +20,7 @@ ZONE_NAMES = ("DMA32", "Normal", "Movable", "DMA", "HighMem")
 
 MEMORY_MODELS = ("sc", "tso")
 OFFSTACK_CHOICES = ("y", "n", "both")
+REDUCTIONS = ("none", "sleep")
 
 
 class ConfigError(ValueError):
@@ -47,6 +48,7 @@ class Config:
     offstack: str = "both"
     memory_model: str = "sc"
     seed: int = 0
+    reduction: str = "none"     # "sleep": sleep sets in the exhaustive driver (same results, fewer transitions)
 
     def validate(self) -> "Config":
         for name in ("cpus", "zones", "pages", "callers", "size", "high", "batch", "seed"):
@@ -75,6 +77,8 @@ class Config:
             raise ConfigError(f"--offstack must be one of y, n, both; got {self.offstack!r}")
         if self.memory_model not in MEMORY_MODELS:
             raise ConfigError(f"--memory-model must be sc or tso; got {self.memory_model!r}")
+        if self.reduction not in REDUCTIONS:
+            raise ConfigError(f"--reduction must be none or sleep; got {self.reduction!r}")
         return self
 
     @property

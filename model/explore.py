@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from .config import ZONE_NAMES
+from .footprint import conflict
 from .properties import LADDER
 from .runtime import Runtime
 from .scenario import Scenario
@@ -70,6 +71,7 @@ class SweepResult:
     scenarios: int = 0
     states: int = 0
     transitions: int = 0
+    pruned: int = 0                # transitions the sleep sets saved
     schedules: int = 0
     seconds: float = 0.0
     truncated: bool = False
@@ -159,23 +161,40 @@ def _canonical(page_zone, placement, programs, ncpus):
 
 
 def explore_scenario(rt: Runtime, res: SweepResult, active: list, t0: float, max_states: int):
-    """Breadth-first search of every schedule of one scenario."""
+    """Breadth-first search of every schedule of one scenario.
+
+    With `rt.footprints` (`sweep(reduce=True)`, `--reduction sleep`), a sleep set (Godefroid) is kept per
+    node: a step independent of the step that led here and already explored from an
+    ancestor (model/footprint.py) is not taken again -- its other order reaches the
+    same node at the same depth.  Every node is still visited, at the same depth,
+    discovered first from the same parent (the lexicographically least shortest
+    path never uses a pruned step), so verdicts and minimal counterexamples are those
+    of the full search; only transitions are saved.  A node's sleep set is the
+    intersection of those its shortest-path parents give it."""
     root = rt.initial_node()
     parent = {root: None}
     frontier = [root]
     order = []
     succ_count = {}
     truncated = False
+    reduce = rt.footprints
+    sleep: dict = {root: {}}
     while frontier:
         nxt = []
+        nxt_set = set()
         for node in frontier:
             order.append(node)
+            asleep = sleep.pop(node, {}) if reduce else {}
             choices = rt.enabled(node)
             succ = []
             if not choices:
                 sigs = rt.finish(node)
                 _record(rt, res, active, sigs, node, None, parent, t0)
+            explored = []
             for ch in choices:
+                if ch in asleep:
+                    res.pruned += 1
+                    continue
                 st = rt.step(node, ch)
                 res.transitions += 1
                 child = st.node
@@ -186,6 +205,15 @@ def explore_scenario(rt: Runtime, res: SweepResult, active: list, t0: float, max
                 parent.setdefault(child, (node, ch))
                 if len(parent) > n:
                     nxt.append(child)
+                    nxt_set.add(child)
+                    if reduce:
+                        sleep[child] = _sleep_after(asleep, explored, st.fp)
+                elif reduce and child in nxt_set:
+                    cs = _sleep_after(asleep, explored, st.fp)
+                    old = sleep[child]
+                    sleep[child] = {t: f for t, f in old.items() if t in cs}
+                if reduce:
+                    explored.append((ch, st.fp))
             succ_count[node] = succ
             if len(parent) > max_states:
                 truncated = True
@@ -201,6 +229,16 @@ def explore_scenario(rt: Runtime, res: SweepResult, active: list, t0: float, max
         paths[node] = 1 if not s else sum(paths.get(c, 1) for c in s)
     res.schedules += paths.get(root, 1)
     return truncated
+
+
+def _sleep_after(asleep: dict, explored: list, fp) -> dict:
+    """The sleep set of the node a step with footprint `fp` leads to: what was asleep
+    here or explored here before it, and is independent of it."""
+    out = {t: f for t, f in asleep.items() if not conflict(f, fp)}
+    for t, f in explored:
+        if not conflict(f, fp):
+            out[t] = f
+    return out
 
 
 def _path(parent, node, last_choice):
@@ -231,7 +269,7 @@ def scenario_size(scn) -> tuple:
 
 def sweep(variant, bound: Bound, offstack: bool, memory_model: str = "sc", props=None,
           stop_when_refuted: bool = True, time_budget: Optional[float] = None,
-          cutoffs: Optional[dict] = None) -> SweepResult:
+          cutoffs: Optional[dict] = None, reduce: bool = False) -> SweepResult:
     """Every scenario within `bound`, smallest first.  `cutoffs`: prop -> the size
     (scenario_size) of a counterexample the other OFFSTACK setting found; such a
     prop is judged only on scenarios no larger (a larger counterexample here could
@@ -257,7 +295,8 @@ def sweep(variant, bound: Bound, offstack: bool, memory_model: str = "sc", props
             continue
         for p in want:
             res.judged.add(p.name)
-        rt = Runtime(scn, variant, offstack, memory_model, properties=want, witnessed=res.witnesses)
+        rt = Runtime(scn, variant, offstack, memory_model, properties=want, witnessed=res.witnesses,
+                     footprints=reduce and memory_model == "sc")
         res.scenarios += 1
         if explore_scenario(rt, res, [p.name for p in want], t0, bound.max_states):
             res.truncated = True

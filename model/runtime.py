@@ -43,6 +43,7 @@ from typing import NamedTuple, Optional
 
 from . import kernel as K
 from .events import Ev
+from .footprint import EVERYTHING, union
 from .state import KState, apply_store
 
 DONE = "done"
@@ -82,6 +83,7 @@ class Step(NamedTuple):
     node: Node
     events: tuple
     signals: tuple          # (property index, "violation"|"witness", text)
+    fp: tuple = None        # (reads, writes), model/footprint.py; only when footprints are asked for
 
 
 class Runtime:
@@ -89,7 +91,7 @@ class Runtime:
 
     def __init__(self, scenario, variant, offstack: bool, memory_model: str = "sc",
                  properties=(), step_limit: int = STEP_LIMIT, watchdog: float = WATCHDOG_S,
-                 witnessed=frozenset()):
+                 witnessed=frozenset(), footprints: bool = False):
         self.scenario = scenario
         self.variant = variant
         self.offstack = offstack
@@ -103,6 +105,10 @@ class Runtime:
         # properties whose witness this sweep has already reached: their monitors stop
         # keeping the bookkeeping only the witness needs (verdicts never read it)
         self.witnessed = frozenset(witnessed)
+        # whether steps report their footprints (the sleep-set reduction needs them);
+        # under tso every step is taken to touch everything (no reduction)
+        self.footprints = footprints
+        self._fp: list = []
         # which monitors an event kind reaches, and which look at states: _judge's dispatch
         from .properties.base import Property
         self._by_kind: dict = {}
@@ -238,6 +244,8 @@ class Runtime:
                 return node, a
             if not self._cpu_free(node.k, a) or not op.guard(self, node, a):
                 return None
+            if self.footprints:
+                self._fp.append(op.footprint(self, a))
             if local:
                 node, a = self._run_one_local(node, a, op, events)
                 continue
@@ -299,6 +307,7 @@ class Runtime:
     def step(self, node: Node, choice: tuple) -> Step:
         aid, outcome = choice
         events: list = []
+        self._fp = []
         if aid[0] == "flush":
             c = aid[1]
             k = node.k
@@ -323,7 +332,17 @@ class Runtime:
             new, a2 = res
             actors = new.actors + ((a2,) if a2 is not None else ())
             new = Node(new.k, tuple(sorted(actors)), new.mons)
-        return self._judge(node, new, choice, events)
+            if self.footprints:
+                if a.cpu is not None:
+                    self._fp.append((frozenset({("I", a.cpu)}), frozenset()))
+                if a2 is None:
+                    self._fp.append((frozenset(), frozenset({("A",)})))      # the actor is done
+        st = self._judge(node, new, choice, events)
+        if not self.footprints:
+            return st
+        if self.tso or aid[0] == "flush":
+            return st._replace(fp=EVERYTHING)
+        return st._replace(fp=union(self._fp))
 
     def _interested(self, kind) -> tuple:
         """Indices of the properties whose monitors read events of `kind`, in order."""
@@ -348,6 +367,8 @@ class Runtime:
                 out = outs.get(i)
                 if out is None:
                     out = outs[i] = []
+                if self.footprints:
+                    self._fp.append(props[i].footprint(self, i, m, ev))
                 m2 = props[i].on_event(self, m, ev, k, out)
                 if m2 is not m:
                     if changed is None:
@@ -360,6 +381,8 @@ class Runtime:
             out = outs.get(i)
             if out is None:
                 out = outs[i] = []
+            if self.footprints:
+                self._fp.append(props[i].state_footprint(self, i, events))
             props[i].on_state(self, m, new, out, events)
         signals = tuple((i,) + sig for i in sorted(outs) for sig in outs[i])
         if changed is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..allocator import cpumask_alloc_outcomes, gfp_flags
 from ..events import Ev
+from ..footprint import EMPTY  # noqa: F401
 from .base import Op, Out
 
 
@@ -14,6 +15,9 @@ class ZallocCpumaskVar(Op):
     reclaim depth + 1); the model cuts the nested reclaim short (no progress, the
     allocation fails) -- nesting itself is what `no_reclaim_recursion` forbids."""
     __slots__ = ("gfp", "depth")
+
+    def footprint(self, rt, a):
+        return frozenset({("P", a.cpu)}), frozenset()
 
     def __init__(self, gfp="GFP_ATOMIC", depth=0):
         self.gfp, self.depth = gfp, depth
@@ -49,6 +53,9 @@ class FreeCpumaskVar(Op):
     local = True
     __slots__ = ()
 
+    def footprint(self, rt, a):
+        return EMPTY
+
     def apply(self, rt, node, a):
         return [Out(node.k, None, (Ev("mask_free", a.cpu, a.call, offstack=rt.offstack),))]
 
@@ -58,6 +65,9 @@ class DirectReclaimEnter(Op):
     then `try_to_free_pages()`, then `PF_MEMALLOC` cleared.  Result: whether reclaim
     made progress (`did_some_progress`); both are possible."""
     __slots__ = ("depth",)
+
+    def footprint(self, rt, a):
+        return frozenset({("P", a.cpu)}), frozenset()
 
     def __init__(self, depth=1):
         self.depth = depth
@@ -80,6 +90,9 @@ class RetryAllocation(Op):
     succeed (no drain) or fail (then `drain_all_pages()` once and retry)."""
     __slots__ = ()
 
+    def footprint(self, rt, a):
+        return EMPTY
+
     def outcomes(self, rt, node, a):
         return 2
 
@@ -91,6 +104,9 @@ class DirectReclaimExit(Op):
     """Leaving `__alloc_pages_direct_reclaim()`."""
     local = True
     __slots__ = ("depth",)
+
+    def footprint(self, rt, a):
+        return EMPTY
 
     def __init__(self, depth=1):
         self.depth = depth

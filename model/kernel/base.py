@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..events import Ev
+from ..footprint import EMPTY, EVERYTHING  # noqa: F401
 
 
 class Out(NamedTuple):
@@ -32,6 +33,11 @@ class Op:
 
     def apply(self, rt, node, a) -> list[Out]:
         raise NotImplementedError
+
+    def footprint(self, rt, a) -> tuple:
+        """(reads, writes) of this op's guard and effect, as model/footprint.py
+        locations; an op that does not say touches everything."""
+        return EVERYTHING
 
     def __repr__(self):
         fields = ", ".join(f"{s}={getattr(self, s)!r}" for s in self.__slots__)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..events import Ev
 from ..state import apply_store
+from ..footprint import EMPTY  # noqa: F401
 from .base import Op, Out, _bulk_free
 
 
@@ -11,6 +12,10 @@ class CpuOffline(Op):
     callback (`page_alloc_cpu_notify()` v3.2, `page_alloc_cpu_dead()` v4.10+) drains
     its lists.  Waits until nothing runs or is queued on that CPU (stop_machine)."""
     __slots__ = ("target",)
+
+    def footprint(self, rt, a):
+        t = self.target
+        return frozenset({("A",), ("O",)}), frozenset({("L", t, "*"), ("C", t, "*"), ("B", "*"), ("O",), ("S", t)})
 
     def __init__(self, target):
         self.target = target
@@ -36,6 +41,9 @@ class CpuOnline(Op):
     built its mask before does not IPI it."""
     __slots__ = ("target",)
 
+    def footprint(self, rt, a):
+        return frozenset({("O",)}), frozenset({("O",)})
+
     def __init__(self, target):
         self.target = target
 
@@ -53,6 +61,9 @@ class CallEnter(Op):
     local = True
     __slots__ = ("what", "zone", "ctx")
 
+    def footprint(self, rt, a):
+        return EMPTY
+
     def __init__(self, what, zone, ctx):
         self.what, self.zone, self.ctx = what, zone, ctx
 
@@ -64,6 +75,9 @@ class CallReturn(Op):
     """The drain call returns.  Ghost."""
     local = True
     __slots__ = ()
+
+    def footprint(self, rt, a):
+        return EMPTY
 
     def apply(self, rt, node, a):
         raise AssertionError("CallReturn is handled by the runtime")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..events import Ev
+from ..footprint import EMPTY  # noqa: F401
 from .base import Op, Out, _bulk_free, _set2
 
 
@@ -12,6 +13,11 @@ class FreeHotColdPage(Op):
     `free_pcppages_bulk(zone, batch)` returns min(count, batch) pages from the list
     tail to buddy (the clamp of 88e8ac11d2ea).  One atomic step under sc."""
     __slots__ = ("page",)
+
+    def footprint(self, rt, a):
+        c, z = a.cpu, rt.page_zone[self.page]
+        r = {("HB", z)} | ({("K", c, z)} if rt.variant.pcp_locked else set())
+        return frozenset(r), frozenset({("L", c, z), ("C", c, z), ("H", c), ("B", z)})
 
     def __init__(self, page):
         self.page = page
@@ -54,6 +60,11 @@ class RmqueueReadBatch(Op):
     act between the load and the refill (DESIGN.md §4 race (1))."""
     __slots__ = ("zone",)
 
+    def footprint(self, rt, a):
+        c, z = a.cpu, self.zone
+        locked = {("K", c, z)} if rt.variant.pcp_locked else set()
+        return frozenset({("HB", z)} | locked), frozenset({("I", c)} | locked)
+
     def __init__(self, zone):
         self.zone = zone
 
@@ -73,6 +84,11 @@ class RmqueueRefillTake(Op):
     moves up to `batch` (the value loaded before) pages from buddy onto it; then one
     page is taken from the head; fails if buddy was empty too.  IRQs back on."""
     __slots__ = ("zone", "batch")
+
+    def footprint(self, rt, a):
+        c, z = a.cpu, self.zone
+        locked = {("K", c, z)} if rt.variant.pcp_locked else set()
+        return frozenset(), frozenset({("L", c, z), ("C", c, z), ("B", z), ("H", c), ("I", c)} | locked)
 
     def __init__(self, zone, batch):
         self.zone, self.batch = zone, batch
@@ -106,6 +122,9 @@ class ReadPcpCount(Op):
     that `pcp->lock` (v6.11's loop reads it under the lock)."""
     __slots__ = ("target", "zone")
 
+    def footprint(self, rt, a):
+        return frozenset({("C", self.target, self.zone), ("K", self.target, self.zone)}), frozenset()
+
     def __init__(self, target, zone):
         self.target, self.zone = target, zone
 
@@ -125,6 +144,10 @@ class DrainPagesZone(Op):
     `leave_count` is the `mut-count-not-reset` mutant."""
     __slots__ = ("target", "zone", "leave_count")
 
+    def footprint(self, rt, a):
+        t, z = self.target, self.zone
+        return frozenset(), frozenset({("L", t, z), ("C", t, z), ("B", z)})
+
     def __init__(self, target, zone, leave_count=False):
         self.target, self.zone, self.leave_count = target, zone, leave_count
 
@@ -141,6 +164,9 @@ class RemoteDrainBegin(Op):
     local = True
     __slots__ = ("target", "zone")
 
+    def footprint(self, rt, a):
+        return EMPTY
+
     def __init__(self, target, zone):
         self.target, self.zone = target, zone
 
@@ -154,6 +180,9 @@ class ZonePcpDisable(Op):
     written together: writing them apart in the wrong order is the 2020 hang).  For
     older eras "disable then drain" means the same write (DESIGN.md §2)."""
     __slots__ = ("zone",)
+
+    def footprint(self, rt, a):
+        return frozenset(), frozenset({("HB", self.zone)})
 
     def __init__(self, zone):
         self.zone = zone

@@ -3,6 +3,7 @@ sections, work items (mm_percpu_wq), handler entry and exit."""
 from __future__ import annotations
 
 from ..events import Ev
+from ..footprint import EMPTY  # noqa: F401
 from .base import Op, Out
 
 
@@ -11,6 +12,9 @@ class CpumaskPrivate(Op):
     the stack or freshly allocated): invisible to other CPUs, so `local`."""
     local = True
     __slots__ = ("op", "target")
+
+    def footprint(self, rt, a):
+        return EMPTY
 
     def __init__(self, op, target):
         self.op, self.target = op, target
@@ -25,6 +29,9 @@ class CpumaskShared(Op):
     boot-allocated mask.  A separate step from the count load that decided it."""
     fence = True
     __slots__ = ("op", "slot", "target")
+
+    def footprint(self, rt, a):
+        return frozenset({("M", self.slot)}), frozenset({("M", self.slot)})
 
     def __init__(self, op, slot, target):
         self.op, self.slot, self.target = op, slot, target
@@ -44,6 +51,9 @@ class CpumaskRead(Op):
     for the remote send and again for the local test)."""
     __slots__ = ("slot",)
 
+    def footprint(self, rt, a):
+        return frozenset({("M", self.slot)}), frozenset()
+
     def __init__(self, slot):
         self.slot = slot
 
@@ -57,6 +67,9 @@ class ReadOnlineMask(Op):
     """A load of `cpu_online_mask` (`for_each_online_cpu()`, `on_each_cpu()`).
     Only hotplug writes it, so without a hotplug actor the load is `local`."""
     __slots__ = ()
+
+    def footprint(self, rt, a):
+        return frozenset({("O",)}), frozenset()
 
     def is_local(self, rt):
         return not rt.has_hotplug
@@ -72,6 +85,9 @@ class SmpCallFunctionMany(Op):
     separate actors, whenever that CPU has IRQs on."""
     fence = True
     __slots__ = ("targets", "func", "info", "why")
+
+    def footprint(self, rt, a):
+        return frozenset({("O",)}), frozenset({("A",)})
 
     def __init__(self, targets, func, info, why="mask"):
         self.targets, self.func, self.info, self.why = tuple(targets), func, info, why
@@ -90,6 +106,9 @@ class WaitForHandlers(Op):
     and services IPIs sent to it meanwhile."""
     __slots__ = ("kind", "targets")
 
+    def footprint(self, rt, a):
+        return frozenset({("A",)}), frozenset()
+
     def __init__(self, kind, targets):
         self.kind, self.targets = kind, tuple(targets)
 
@@ -107,6 +126,9 @@ class LocalIrq(Op):
     on this CPU."""
     __slots__ = ("off",)
 
+    def footprint(self, rt, a):
+        return frozenset(), frozenset({("I", a.cpu)})
+
     def __init__(self, off):
         self.off = off
 
@@ -121,6 +143,9 @@ class QueueWorkOn(Op):
     sections.  A full fence."""
     fence = True
     __slots__ = ("target", "func", "info", "why")
+
+    def footprint(self, rt, a):
+        return frozenset(), frozenset({("A",)})
 
     def __init__(self, target, func, info, why="mask"):
         self.target, self.func, self.info, self.why = target, func, info, why
@@ -139,6 +164,9 @@ class HandlerEnter(Op):
     local = True
     __slots__ = ("kind",)
 
+    def footprint(self, rt, a):
+        return (frozenset({("I", a.cpu)}), frozenset({("I", a.cpu)})) if self.kind == "ipi" else EMPTY
+
     def __init__(self, kind):
         self.kind = kind
 
@@ -155,6 +183,9 @@ class HandlerExit(Op):
     local = True
     __slots__ = ("kind",)
 
+    def footprint(self, rt, a):
+        return (frozenset(), frozenset({("I", a.cpu)})) if self.kind == "ipi" else EMPTY
+
     def __init__(self, kind):
         self.kind = kind
 
@@ -169,6 +200,9 @@ class LocalRun(Op):
     received the drain, whatever the function then finds on its lists."""
     local = True
     __slots__ = ("func",)
+
+    def footprint(self, rt, a):
+        return EMPTY
 
     def __init__(self, func):
         self.func = func

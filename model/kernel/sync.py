@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..events import Ev
+from ..footprint import EMPTY  # noqa: F401
 from .base import Op, Out
 
 
@@ -10,6 +11,10 @@ class PcpSpinLock(Op):
     free and by a remote drain.  Blocks while another actor holds it."""
     fence = True
     __slots__ = ("target", "zone")
+
+    def footprint(self, rt, a):
+        loc = ("K", self.target, self.zone)
+        return frozenset({loc}), frozenset({loc})
 
     def __init__(self, target, zone):
         self.target, self.zone = target, zone
@@ -27,6 +32,9 @@ class PcpSpinUnlock(Op):
     fence = True
     __slots__ = ("target", "zone")
 
+    def footprint(self, rt, a):
+        return frozenset(), frozenset({("K", self.target, self.zone)})
+
     def __init__(self, target, zone):
         self.target, self.zone = target, zone
 
@@ -40,6 +48,9 @@ class MutexTrylock(Op):
     fence = True
     __slots__ = ()
 
+    def footprint(self, rt, a):
+        return frozenset({("X",)}), frozenset({("X",)})
+
     def apply(self, rt, node, a):
         k = node.k
         if k.mutex is None:
@@ -52,6 +63,9 @@ class MutexLock(Op):
     fence = True
     __slots__ = ()
 
+    def footprint(self, rt, a):
+        return frozenset({("X",)}), frozenset({("X",)})
+
     def guard(self, rt, node, a):
         return node.k.mutex is None
 
@@ -63,6 +77,9 @@ class MutexUnlock(Op):
     """`mutex_unlock(&pcpu_drain_mutex)`."""
     fence = True
     __slots__ = ()
+
+    def footprint(self, rt, a):
+        return frozenset(), frozenset({("X",)})
 
     def apply(self, rt, node, a):
         return [Out(node.k._replace(mutex=None), None, (Ev("mutex", a.cpu, a.call, op="unlock", ok=True),))]

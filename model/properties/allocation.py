@@ -3,7 +3,8 @@ no_reclaim_recursion."""
 from __future__ import annotations
 
 from ..events import call_name
-from .base import Property, _del, _get, _set_replace
+from ..footprint import ANY, EMPTY  # noqa: F401
+from .base import mon, rec_fp, Property, _del, _get, _set_replace
 
 
 def _allocation_absent(variant, offstack, absent: str, onstack: str):
@@ -29,6 +30,13 @@ class FallbackIsBroadcast(Property):
                                   "the mask is on the stack, nothing can fail")
 
     # per call: (call, (outcome, frees, targeted, zone))
+    def footprint(self, rt, i, m, ev):
+        if ev.call is None:
+            return EMPTY
+        if ev.kind in ("call", "return"):
+            return rec_fp(i, ev.call, reads=(("O",),), order=True)
+        return rec_fp(i, ev.call)
+
     def on_event(self, rt, m, ev, k, out):
         kind = ev.kind
         if kind == "call":
@@ -80,6 +88,14 @@ class NoReclaimRecursion(Property):
 
     def judges_scenario(self, scenario):
         return any(it[0] == "reclaim_drain" for _, it in scenario.calls)
+
+    def footprint(self, rt, i, m, ev):
+        kind = ev.kind
+        if kind == "reclaim_enter" or kind == "call" and (ev.ctx != "reclaim" or self.name in rt.witnessed):
+            return EMPTY
+        if kind == "mask_alloc":
+            return frozenset({mon(i)}), frozenset()
+        return frozenset({mon(i)}), frozenset({mon(i)})
 
     def on_event(self, rt, m, ev, k, out):
         kind = ev.kind

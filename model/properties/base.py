@@ -2,6 +2,8 @@
 monitor state, and the broadcast drain as a reference state."""
 from __future__ import annotations
 
+from ..footprint import ANY, EMPTY
+
 
 
 def _req(rt, zone) -> tuple[int, ...]:
@@ -47,6 +49,17 @@ def _get(tup, key):
     return None
 
 
+def mon(i, key="*"):
+    """A monitor location: the record `key` of property i's state (or all of it)."""
+    return ("m", i, key)
+
+
+def rec_fp(i, call, reads=(), order=False):
+    """Update of one call's record (plus, for append/delete, the records' order)."""
+    w = {mon(i, call)} | ({mon(i, "order")} if order else set())
+    return frozenset({mon(i, call), *reads}), frozenset(w)
+
+
 def _del(tup, key):
     return tuple(e for e in tup if e[0] != key)
 
@@ -70,6 +83,17 @@ class Property:
 
     def on_event(self, rt, m, ev, k, out):
         return m
+
+    def footprint(self, rt, i, m, ev):
+        """(reads, writes) of this monitor's update on `ev` (model/footprint.py; its
+        own state is ("m", i, ...)); by default: its whole state and all of the
+        kernel state.  Witness signals need none: the sweep only collects them."""
+        mon = ("m", i, "*")
+        return frozenset({mon, ANY}), frozenset({mon})
+
+    def state_footprint(self, rt, i, events):
+        """(reads, writes) of on_state after a step with these events."""
+        return (frozenset({ANY}), frozenset()) if type(self).on_state is not Property.on_state else EMPTY
 
     def on_state(self, rt, m, node, out, events=()):
         pass

@@ -3,7 +3,8 @@ misses_only_late_arrivals, entry_snapshot_drained, ipi_only_where_pages."""
 from __future__ import annotations
 
 from ..events import call_name
-from .base import (Property, _del, _get, _page_where, _req, _set_replace, _visible_pages, _zn, _zones_text,
+from ..footprint import ANY, EMPTY  # noqa: F401
+from .base import (mon, rec_fp, Property, _del, _get, _page_where, _req, _set_replace, _visible_pages, _zn, _zones_text,
                    broadcast_reference, compare_to_reference)
 
 
@@ -17,6 +18,13 @@ class QuiescentEquivalence(Property):
     # judged on every call that starts with nothing else running (no other task or
     # hotplug alive) and stays alone until it returns
     # m: () when not tracking, else (call, zone, expected state)
+    def footprint(self, rt, i, m, ev):
+        if ev.kind == "call" and ev.what == "drain" and not m:
+            return frozenset({mon(i), ("A",), ANY}), frozenset({mon(i)})
+        if not m:
+            return frozenset({mon(i)}), frozenset()
+        return frozenset({mon(i), ANY}), frozenset({mon(i)})
+
     def on_event(self, rt, m, ev, k, out):
         if ev.kind == "call" and ev.what == "drain" and not m:
             others = [a for a in rt.live if a.aid[0] in ("task", "hotplug") and a.cpu != ev.cpu]
@@ -52,6 +60,22 @@ class MissesOnlyLateArrivals(Property):
     witness = "a page landed on a pcp list while a drain call was in flight"
 
     # per call: (call, (zone, saw, scanned, targeted, unscanned_had, decided, gone))
+    def footprint(self, rt, i, m, ev):
+        kind = ev.kind
+        if kind == "call":
+            return rec_fp(i, ev.call, order=True)
+        if kind in ("free", "refill"):
+            if not m or self.name in rt.witnessed:
+                return frozenset({mon(i, "order")}), frozenset()
+            return frozenset({mon(i)}), frozenset({mon(i)})
+        if kind == "offline":
+            return frozenset({mon(i)}), frozenset({mon(i)})
+        if ev.call is None:
+            return EMPTY
+        if kind in ("scan", "online_read"):
+            return rec_fp(i, ev.call)
+        return rec_fp(i, ev.call, reads=(("O",), ("C", "*")), order=kind == "return")
+
     def on_event(self, rt, m, ev, k, out):
         kind = ev.kind
         if kind == "call":
@@ -114,6 +138,14 @@ class EntrySnapshotDrained(Property):
     def init(self, rt, k):
         return ((), ())
 
+    def footprint(self, rt, i, m, ev):
+        kind = ev.kind
+        if kind == "alloc" and ev.page is None:
+            return EMPTY
+        if kind in ("drain", "spill", "offline", "alloc") and not m[1]:
+            return frozenset({mon(i)}), frozenset()
+        return frozenset({mon(i), ("O",), ("L", "*"), ("B", "*"), ("H", "*"), ("S", "*")}), frozenset({mon(i)})
+
     def on_event(self, rt, m, ev, k, out):
         active, owed = m
         kind = ev.kind
@@ -171,6 +203,16 @@ class IpiOnlyWherePages(Property):
         return None
 
     # per call: (call, (zone, saw, scanned cpus, fallback))
+    def footprint(self, rt, i, m, ev):
+        kind = ev.kind
+        if ev.call is None:
+            return EMPTY
+        if kind in ("call", "return"):
+            return rec_fp(i, ev.call, order=True)
+        if kind in ("scan", "mask_alloc"):
+            return rec_fp(i, ev.call)
+        return frozenset({mon(i, ev.call), ("L", "*"), ("C", "*"), ("O",)}), frozenset()
+
     def on_event(self, rt, m, ev, k, out):
         kind = ev.kind
         if kind == "call":

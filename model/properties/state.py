@@ -3,7 +3,8 @@ disabled_pcp_left_empty, zone_scoped."""
 from __future__ import annotations
 
 from ..events import call_name
-from .base import Property, _del, _get, _zn
+from ..footprint import ANY, EMPTY  # noqa: F401
+from .base import mon, rec_fp, Property, _del, _get, _zn
 
 
 class Conservation(Property):
@@ -13,6 +14,12 @@ class Conservation(Property):
              "pcp->count equals its list's length")
     judged_on = "every state outside an IRQs-off section"
     witness = "a drain moved at least one page from a pcp list to buddy"
+
+    def footprint(self, rt, i, m, ev):
+        return EMPTY                   # on_event only signals the witness
+
+    def state_footprint(self, rt, i, events):
+        return (frozenset({ANY}), frozenset()) if any(e.kind in self._TOUCH for e in events) else EMPTY
 
     def on_event(self, rt, m, ev, k, out):
         if ev.kind == "drain" and ev.pages:
@@ -63,6 +70,11 @@ class Returns(Property):
 
     # m: the calls in flight, kept only until the witness is reached (crashes and
     # deadlocks are judged without it)
+    def footprint(self, rt, i, m, ev):
+        if ev.kind in ("crash", "hang") or self.name in rt.witnessed:
+            return EMPTY
+        return frozenset({mon(i)}), frozenset({mon(i)})
+
     def on_event(self, rt, m, ev, k, out):
         if ev.kind == "call":
             return m if self.name in rt.witnessed else m + (ev.call,)
@@ -98,6 +110,14 @@ class DisabledPcpLeftEmpty(Property):
     # m: (disabled zones returned, pending (cpu, zone) alloc sections, straddling, active disable calls)
     def init(self, rt, k):
         return (frozenset(), frozenset(), frozenset(), ())
+
+    def footprint(self, rt, i, m, ev):
+        kind = ev.kind
+        if kind == "call" and ev.what != "disable" or kind == "scan" and not rt.tso:
+            return EMPTY
+        if kind in ("read_batch", "alloc") and self.name in rt.witnessed:
+            return frozenset({mon(i)}), frozenset()
+        return frozenset({mon(i), ("C", "*")}), frozenset({mon(i)})
 
     def on_event(self, rt, m, ev, k, out):
         done, pending, straddle, active = m
@@ -157,6 +177,15 @@ class ZoneScoped(Property):
 
     def judges_scenario(self, scenario):
         return any(it[1] is not None for _, it in scenario.calls if it[0] != "free")
+
+    def footprint(self, rt, i, m, ev):
+        if ev.kind == "call":
+            if ev.zone is None:
+                return EMPTY
+            return rec_fp(i, ev.call, reads=() if self.name in rt.witnessed else (("L", "*"),), order=True)
+        if ev.kind == "drain":
+            return (frozenset({mon(i, ev.call)}), frozenset()) if ev.pages and ev.call is not None else EMPTY
+        return rec_fp(i, ev.call, order=True)
 
     def on_event(self, rt, m, ev, k, out):
         kind = ev.kind
