@@ -36,19 +36,29 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+_BOUND_FLAGS = ("cpus", "zones", "pages", "callers", "ops", "hotplug", "size", "high", "batch", "memory_model")
+
+
 def _config_flags(p):
     d = Config()
     g = p.add_argument_group("configuration (shared by every command)")
-    g.add_argument("--cpus", type=int, default=d.cpus, help=f"at most this many CPUs (default {d.cpus})")
-    g.add_argument("--zones", type=int, default=d.zones, help=f"populated zones (default {d.zones})")
-    g.add_argument("--pages", type=int, default=d.pages, help=f"at most this many pages (default {d.pages})")
-    g.add_argument("--callers", type=int, default=d.callers, help=f"at most this many drain calls (default {d.callers})")
-    g.add_argument("--size", type=int, default=d.size,
-                   help=f"at most pages + callers + other operations per scenario (default {d.size})")
-    g.add_argument("--high", type=int, default=d.high, help=f"pcp->high (default {d.high})")
-    g.add_argument("--batch", type=int, default=d.batch, help=f"pcp->batch (default {d.batch})")
+    g.add_argument("--config", default=None, metavar="NAME",
+                   help="a named configuration of model/manifest.json: default, hotplug, deep (drainverify list "
+                        "--configs); the flags below extend it")
+    g.add_argument("--cpus", type=int, default=None, help=f"at most this many CPUs (default {d.cpus})")
+    g.add_argument("--zones", type=int, default=None, help=f"populated zones (default {d.zones})")
+    g.add_argument("--pages", type=int, default=None, help=f"at most this many pages (default {d.pages})")
+    g.add_argument("--callers", type=int, default=None, help=f"at most this many drain calls (default {d.callers})")
+    g.add_argument("--ops", type=int, default=None,
+                   help=f"at most this many background frees/allocations per scenario (default {d.ops})")
+    g.add_argument("--hotplug", type=int, default=None,
+                   help=f"CPU hotplug steps per scenario, 0 or 1 (default {d.hotplug})")
+    g.add_argument("--size", type=int, default=None,
+                   help=f"at most pages + callers + other operations + hotplug steps per scenario (default {d.size})")
+    g.add_argument("--high", type=int, default=None, help=f"pcp->high (default {d.high})")
+    g.add_argument("--batch", type=int, default=None, help=f"pcp->batch (default {d.batch})")
     g.add_argument("--offstack", default=d.offstack, help="CONFIG_CPUMASK_OFFSTACK: y, n or both (default both)")
-    g.add_argument("--memory-model", default=d.memory_model, help="sc (default) or tso")
+    g.add_argument("--memory-model", default=None, help="sc (default) or tso")
     g.add_argument("--seed", type=int, default=d.seed, help="seed for the randomised engines (default 0)")
     g.add_argument("--reduction", default=d.reduction,
                    help="none (default) or sleep: sleep sets in the exhaustive driver (same verdicts and "
@@ -65,9 +75,22 @@ def _c_flags(parser):
 
 
 def _config(a) -> Config:
-    return Config(cpus=a.cpus, zones=a.zones, pages=a.pages, callers=a.callers, size=a.size, high=a.high,
-                  batch=a.batch, offstack=a.offstack, memory_model=a.memory_model, seed=a.seed,
-                  reduction=a.reduction).validate()
+    """The configuration the flags ask for: a named one (--config, else default),
+    with every bound flag given explicitly overriding it (and recorded as such)."""
+    from model import manifest as mf
+    name = getattr(a, "config", None) or mf.DEFAULT_CONFIG
+    try:
+        bound = dict(mf.configuration(name)["bound"])
+    except mf.UnknownConfiguration as exc:
+        raise ConfigError(str(exc)) from None
+    extended = []
+    for f in _BOUND_FLAGS:
+        v = getattr(a, f, None)
+        if v is not None and v != bound.get(f):
+            bound[f] = v
+            extended.append(f"--{f.replace('_', '-')} {v}")
+    return Config(**bound, offstack=a.offstack, seed=a.seed, reduction=a.reduction, name=name,
+                  extended=tuple(extended)).validate()
 
 
 _LAZY = {"cost": "expected cost of one drain per variant (Mel's question); docs/cost.md",
@@ -99,15 +122,22 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                    help="do not upgrade bounded cells to proved with the Z3 theorems (proofs/)")
     c.add_argument("--junit", metavar="FILE", help="write JUnit XML, one test case per cell")
     c.add_argument("--ktap", action="store_true", help="print KTAP instead of the table")
+    c.add_argument("--write-manifest", metavar="FILE",
+                   help="run every sweep to its end and write model/manifest.json with this configuration's rows "
+                        "and pinned sizes redrafted to FILE (for review; the built-in variants only)")
     c.add_argument("--save-regressions", metavar="DIR",
                    help="save every counterexample as DIR/<variant>.<property>.json (see tests/regressions)")
     c.add_argument("-j", "--jobs", type=int, default=0, help="parallel sweeps (default: all cores)")
+    c.add_argument("--executor", metavar="ADDRESS",
+                   help="run the sweeps on a Dask cluster (its scheduler's address, tcp://host:port) instead of "
+                        "local processes; needs the 'distributed' package (pip install drainverify[dist])")
     _c_flags(c)   # --c FILE.c --api ERA --entry NAME --init NAME
     _config_flags(c)
     r = sub.add_parser("replay", help="replay one counterexample artifact and re-judge it")
     r.add_argument("file")
     r.add_argument("--explain", action="store_true", help="print the lanes view")
-    sub.add_parser("list", help="list the variants and the property ladder")
+    li = sub.add_parser("list", help="list the variants and the property ladder")
+    li.add_argument("--configs", action="store_true", help="list the named configurations of model/manifest.json")
     b = sub.add_parser("bench", help="time to the first minimal counterexample of each refuted pair")
     b.add_argument("--variant", action="append")
     b.add_argument("--property", action="append")
@@ -149,15 +179,15 @@ def _subjects(a, cfg):
         defines = dict(parse_define(d) for d in a.define or [])
         for path in a.kernel:
             try:
-                out.append(S.kernel(path, defines, a.api, a.expect))
+                out.append(S.kernel(path, defines, a.api, a.expect, cfg.name))
             except KernelInputError as exc:
                 raise UsageError(str(exc)) from None
     elif a.define:
         raise UsageError("--define goes with --kernel")
     for path in a.c or []:
-        out.append(S.c_file(path, a.api, a.entry, a.init, a.expect))
+        out.append(S.c_file(path, a.api, a.entry, a.init, a.expect, cfg.name))
     for spec in a.impl or []:
-        out.append(S.impl(spec, a.expect))
+        out.append(S.impl(spec, a.expect, cfg.name))
     if not outside:
         out += [S.builtin(n) for n in _names(a.variant, variants.NAMES, variants.get)]
     else:
@@ -186,12 +216,24 @@ def cmd_check(a) -> int:
     specs = [s.spec for s in subs]
     njobs = sum(len(matrix.settings_for(variants.get(v), cfg)) for v in specs)
     expected_rows = {s.spec: s.expected for s in subs if s.expected is not None} or None
-    with _progress(njobs) as tick:
-        m = matrix.run(specs, pnames, cfg, jobs=a.jobs, progress=tick, expected_rows=expected_rows,
-                       proofs=not a.no_proofs, cli={s.spec: s.cli for s in subs},
-                       labels={s.spec: s.label for s in subs})
+    client = executor = None
+    if a.executor:
+        client, executor = _dask_executor(a.executor)
+    try:
+        with _progress(njobs) as tick:
+            m = matrix.run(specs, pnames, cfg, jobs=a.jobs, progress=tick, expected_rows=expected_rows,
+                           proofs=not a.no_proofs and not a.write_manifest, cli={s.spec: s.cli for s in subs},
+                           labels={s.spec: s.label for s in subs}, full=bool(a.write_manifest), executor=executor)
+    finally:
+        if client is not None:
+            client.close()
     secs = time.perf_counter() - t0
     data = m.to_json()
+    if a.write_manifest:
+        from drainverify.manifest_draft import write_draft
+        if any(s.kernel is not None or s.spec != s.label for s in subs):
+            raise UsageError("--write-manifest drafts rows of the built-in variants only")
+        print(f"wrote {write_draft(a.write_manifest, m, cfg, pnames)}", file=sys.stderr)
     kernels = {s.label: dict(s.kernel.to_json(), expected_shape=s.shape, expected_row=s.expected)
                for s in subs if s.kernel is not None}
     if kernels:
@@ -243,7 +285,7 @@ def cmd_check(a) -> int:
             agree = sum(c["matches"] for c in row.values())
             print(f"{s.label}: shape of {s.shape}: {agree}/{len(row)} cells agree")
     against = "; ".join(dict.fromkeys(s.against for s in subs))
-    print(f"{ok} passed, {len(cells) - ok} failed ({secs:.1f}s, matrix vs {against})")
+    print(f"{ok} passed, {len(cells) - ok} failed ({secs:.1f}s, matrix vs {against}; configuration {cfg.label})")
     return EXIT_OK if m.all_match else EXIT_MISMATCH
 
 
@@ -253,6 +295,20 @@ def cmd_review(a) -> int:
     if a.jobs < 0:
         raise ConfigError("-j must be at least 1")
     return review_cli.cmd_review(a, cfg, _names(a.property, props_mod.NAMES, props_mod.get), UsageError)
+
+
+def _dask_executor(address: str):
+    """A concurrent.futures executor on the Dask cluster at `address`."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UsageError("--executor needs Dask's distributed package: pip install 'distributed>=2024.1'") from None
+    try:
+        client = Client(address, timeout=10)
+    except Exception as exc:
+        raise UsageError(f"--executor {address}: cannot reach a Dask scheduler there ({type(exc).__name__}: "
+                         f"{exc})") from None
+    return client, client.get_executor()
 
 
 def _file_safe(name: str) -> str:
@@ -331,6 +387,15 @@ def cmd_replay(a) -> int:
 
 
 def cmd_list(a) -> int:
+    if getattr(a, "configs", False):
+        for name, c in manifest.configurations().items():
+            b = c["bound"]
+            print(f"{name}: " + ", ".join(f"{k}={v}" for k, v in b.items()))
+            print(f"  covers: {c['covers']}")
+            print(f"  does not cover: {c['does_not_cover']}")
+            pinned = sum(1 for v in c.get("sizes", {}).values() for _ in v)
+            print(f"  pinned sizes: {pinned} sweep(s)" if pinned else "  pinned sizes: none yet")
+        return EXIT_OK
     print("variants:")
     for name, v in variants.CORPUS.items():
         print(f"  {name:26s} {v.summary}  [{v.source}]")

@@ -26,8 +26,8 @@ from model.properties import BY_NAME
 
 
 def bound_of(cfg: Config) -> Bound:
-    return Bound(cpus=cfg.cpus, pages=cfg.pages, callers=cfg.callers, zones=cfg.zones,
-                 high=cfg.high, batch=cfg.batch, size=cfg.size)
+    return Bound(cpus=cfg.cpus, pages=cfg.pages, callers=cfg.callers, zones=cfg.zones, ops=cfg.ops,
+                 hotplug=cfg.hotplug, high=cfg.high, batch=cfg.batch, size=cfg.size)
 
 
 def settings_for(variant, cfg: Config) -> tuple[bool, ...]:
@@ -38,9 +38,11 @@ def settings_for(variant, cfg: Config) -> tuple[bool, ...]:
 def replay_command(vname, prop, cfg: Config, offstack: bool, scn, cli: str | None = None) -> str:
     which = cli or (f"--impl {vname}" if ":" in vname else f"--variant {vname}")
     cmd = which if which.startswith("review ") else f"check {which}"
+    hot = f" --hotplug {cfg.hotplug}" if cfg.hotplug else ""
+    ops = f" --ops {cfg.ops}" if cfg.ops != 1 else ""
     return (f"drainverify {cmd} --property {prop} --cpus {scn.ncpus} "
             f"--pages {scn.npages} --callers {scn.ncallers} --size {cfg.size} --zones {cfg.zones} --high {cfg.high} "
-            f"--batch {cfg.batch} --offstack {'y' if offstack else 'n'} --memory-model {cfg.memory_model}")
+            f"--batch {cfg.batch} --offstack {'y' if offstack else 'n'} --memory-model {cfg.memory_model}{ops}{hot}")
 
 
 def counterexample(vname, finding, cfg: Config, offstack: bool, cli: str | None = None, label=None) -> dict:
@@ -56,6 +58,11 @@ def counterexample(vname, finding, cfg: Config, offstack: bool, cli: str | None 
     return art
 
 
+def bound_text(cfg: Config, bound) -> str:
+    """A cell's bound, naming the configuration it is (or extends)."""
+    return f"configuration {cfg.label}: {bound.text()}"
+
+
 def _size(f):
     s = f.scenario
     return (s.ncpus, s.npages, s.ncallers, len(f.choices))
@@ -64,8 +71,8 @@ def _size(f):
 def cell(vname, prop, results, cfg: Config, expected_row=None, cli=None, label=None) -> dict:
     v = variants.get(vname)
     p = BY_NAME[prop]
-    exp = expected_row[prop] if expected_row is not None else manifest.expected(vname, prop)
-    reasons = [p.applies(v, r.offstack) for r in results]
+    exp = expected_row[prop] if expected_row is not None else manifest.expected(vname, prop, cfg.name)
+    reasons = [p.applies(v, r.offstack, zones=r.bound.zones) for r in results]
     if all(x is not None for x in reasons):
         c = {"verdict": "n/a", "reason": reasons[0]}
     else:
@@ -86,18 +93,18 @@ def cell(vname, prop, results, cfg: Config, expected_row=None, cli=None, label=N
             raise AssertionError(f"{vname} x {prop}: a sweep was cut for a property no sweep refuted")
         elif any(r.stopped for r in app):
             c = {"verdict": "unknown", "reason": "not judged: the search stopped: " +
-                 next(r.stopped for r in app if r.stopped), "bound": app[0].bound.text()}
+                 next(r.stopped for r in app if r.stopped), "bound": bound_text(cfg, app[0].bound)}
         elif not all(prop in r.judged for r in app):
             c = {"verdict": "unknown", "reason": "no scenario within the bound exercises this property",
-                 "bound": app[0].bound.text()}
+                 "bound": bound_text(cfg, app[0].bound)}
         elif not all(prop in r.witnesses for r in app):
             c = {"verdict": "unknown", "reason": f"witness never reached: {p.witness}",
-                 "bound": app[0].bound.text(), "states": states}
+                 "bound": bound_text(cfg, app[0].bound), "states": states}
         elif any(r.truncated for r in app):
             c = {"verdict": "unknown", "reason": "the state or time limit cut the search",
-                 "bound": app[0].bound.text(), "states": states}
+                 "bound": bound_text(cfg, app[0].bound), "states": states}
         else:
-            c = {"verdict": "bounded", "bound": app[0].bound.text(),
+            c = {"verdict": "bounded", "bound": bound_text(cfg, app[0].bound),
                  "states": states, "schedules": sum(r.schedules for r in app),
                  "scenarios": sum(r.scenarios for r in app),
                  "detail": f"witness reached: {p.witness}"}
@@ -105,12 +112,12 @@ def cell(vname, prop, results, cfg: Config, expected_row=None, cli=None, label=N
     c["expected"] = manifest.expected_grade(exp, "bounded")
     c["matches"] = manifest.matches(exp, c["verdict"])
     if not c["matches"] and exp == "refuted" and expected_row is None:
-        c["expected_reason"] = manifest.reason(vname, prop)
+        c["expected_reason"] = manifest.reason(vname, prop, cfg.name)
     order = ["verdict", "expected", "matches"]
     return {k: c[k] for k in order} | {k: v for k, v in c.items() if k not in order}
 
 
-def apply_proofs(cells: dict) -> None:
+def apply_proofs(cells: dict, cfg: Config) -> None:
     """Upgrade `bounded` cells to `proved` where a Z3 theorem proves the property
     for every size (proofs/expected.json lists which); a proof that does not come
     out `proved` (a timeout is `unknown`) leaves the cell `bounded` and says why."""
@@ -147,8 +154,8 @@ def apply_proofs(cells: dict) -> None:
             if pr.grade == "proved":
                 c["verdict"] = "proved"
                 c["proof"] = f"Z3, every size: {pr.invariant}"
-                c["matches"] = manifest.matches(manifest.expected(vn, prop), "proved") if vn in manifest.load() \
-                    else c["matches"]
+                c["matches"] = manifest.matches(manifest.expected(vn, prop, cfg.name), "proved") \
+                    if vn in manifest.load(cfg.name) else c["matches"]
             else:
                 c["proof"] = f"Z3 gave {pr.grade}: {pr.reason or pr.bound or ''}"
 
@@ -157,6 +164,7 @@ def apply_proofs(cells: dict) -> None:
 class Matrix:
     cells: dict          # variant -> prop -> cell
     config: Config
+    sweeps: dict = None  # variant -> [SweepResult] (the sizes --write-manifest pins)
 
     def to_json(self) -> dict:
         return {"variants": self.cells}
@@ -184,8 +192,8 @@ def run(vnames, props, cfg: Config, jobs: int = 0, progress=None, expected_rows=
         row = (expected_rows or {}).get(vn)
         cells[labels.get(vn, vn)] = {p: cell(vn, p, rs, cfg, row, cli.get(vn), labels.get(vn)) for p in props}
     if proofs:
-        apply_proofs(cells)
-    return Matrix(cells, cfg)
+        apply_proofs(cells, cfg)
+    return Matrix(cells, cfg, {labels.get(vn, vn): rs for vn, rs in results.items()})
 
 
 SYMBOL = {"refuted": "REFUTED", "bounded": "bounded", "no counterexample": "no cex", "proved": "proved",

@@ -35,29 +35,30 @@ class Subject:
     extra: dict = field(default_factory=dict)
 
 
-def builtin(name: str) -> Subject:
+def builtin(name: str, config: str = "default") -> Subject:
     variants.get(name)
     return Subject(name, name, None, "model/manifest.json", f"--variant {name}")
 
 
-def _expect_row(expect: str | None):
+def _expect_row(expect: str | None, config: str = "default"):
     if expect:
-        if expect not in manifest.load():
+        if expect not in manifest.load(config):
             raise SubjectError(f"--expect {expect!r} is not a variant of model/manifest.json "
-                               f"(known: {', '.join(manifest.load())}; with --kernel also 'auto')")
-        return manifest.impl_row(expect), f"the row of {expect}"
+                               f"(known: {', '.join(manifest.load(config))}; with --kernel also 'auto')")
+        return manifest.impl_row(expect, config), f"the row of {expect}"
     return manifest.impl_row(None), "the conformance rule"
 
 
-def impl(spec: str, expect: str | None) -> Subject:
+def impl(spec: str, expect: str | None, config: str = "default") -> Subject:
     if expect == "auto":
         raise SubjectError("--expect auto goes with --kernel (it matches the code's shape to a corpus variant)")
     v = variants.load_impl(spec)
-    row, against = _expect_row(expect)
+    row, against = _expect_row(expect, config)
     return Subject(v.name, spec, row, against, f"--impl {spec}", shape=expect)
 
 
-def c_file(path: str, api: str | None, entry: str, init: str | None, expect: str | None) -> Subject:
+def c_file(path: str, api: str | None, entry: str, init: str | None, expect: str | None,
+           config: str = "default") -> Subject:
     import cshim
     from cshim.corpus import corpus_entry
     from cshim.impl import spec as impl_spec
@@ -75,7 +76,7 @@ def c_file(path: str, api: str | None, entry: str, init: str | None, expect: str
                            "v6.3, v6.11), or use --kernel for a real page_alloc.c")
     if not Path(path).is_file():
         raise SubjectError(f"--c {path}: no such file")
-    row, against = _expect_row(expect)
+    row, against = _expect_row(expect, config)
     try:
         cshim.load(path, api, entry, init, era=era).close()     # build now: errors are usage errors
     except cshim.BuildError as exc:
@@ -87,14 +88,14 @@ def c_file(path: str, api: str | None, entry: str, init: str | None, expect: str
     return Subject(v.name, Path(path).name, row, against + f" ({Path(path).name})", cli, shape=expect)
 
 
-def kernel(path: str, defines: dict, api: str | None, expect: str | None) -> Subject:
+def kernel(path: str, defines: dict, api: str | None, expect: str | None, config: str = "default") -> Subject:
     from kernelsrc.unit import prepare
     prep = prepare(path, defines, api)
     if expect == "auto":
-        row, against = manifest.impl_row(prep.shape), f"shape of {prep.shape}"
+        row, against = manifest.impl_row(prep.shape, config), f"shape of {prep.shape}"
         shape = prep.shape
     else:
-        row, against = _expect_row(expect)
+        row, against = _expect_row(expect, config)
         shape = expect
     v = variants.load_impl(prep.spec)
     cli = f"--kernel {Path(path).resolve()}" + "".join(f" --define {k}={val}" for k, val in defines.items()) + \

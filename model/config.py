@@ -32,8 +32,10 @@ class Config:
     """Bounds and settings of one exploration.
 
     cpus, zones, pages, callers: upper bounds for the exhaustive driver and the
-    sizes the Hypothesis driver draws from; size bounds pages + drain callers +
-    other operations of one scenario (the exhaustive driver's budget).  high/batch: the `pcp->high`/`pcp->batch` every
+    sizes the Hypothesis driver draws from; ops: background frees/allocations per
+    scenario; hotplug: CPU hotplug steps per scenario (0 or 1); size bounds pages +
+    drain callers + other operations + hotplug steps of one scenario (the exhaustive
+    driver's budget).  high/batch: the `pcp->high`/`pcp->batch` every
     per-cpu list starts with (v3.2 `zone_batchsize()`/`setup_pageset()` set them
     per zone; one pair for all zones keeps scenarios small).
     """
@@ -42,6 +44,8 @@ class Config:
     zones: int = 2
     pages: int = 2
     callers: int = 2
+    ops: int = 1
+    hotplug: int = 0
     size: int = 4
     high: int = 4
     batch: int = 2
@@ -49,9 +53,11 @@ class Config:
     memory_model: str = "sc"
     seed: int = 0
     reduction: str = "none"     # "sleep": sleep sets in the exhaustive driver (same results, fewer transitions)
+    name: str = "default"       # the named configuration (model/manifest.json) this one is or extends
+    extended: tuple = ()        # the flags that depart from it ("--cpus 3", ...)
 
     def validate(self) -> "Config":
-        for name in ("cpus", "zones", "pages", "callers", "size", "high", "batch", "seed"):
+        for name in ("cpus", "zones", "pages", "callers", "ops", "hotplug", "size", "high", "batch", "seed"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
                 raise ConfigError(f"--{name} must be an integer, got {value!r}")
@@ -71,6 +77,8 @@ class Config:
             raise ConfigError("--batch must be at least 1 (pcp->batch is never 0)")
         if self.high == 0:
             raise ConfigError("--high must be at least 1 (high = 0 is reached only by zone_pcp_disable())")
+        if self.hotplug > 1:
+            raise ConfigError(f"--hotplug must be 0 or 1 (CPU hotplug steps per scenario), got {self.hotplug}")
         if self.batch > self.high:
             raise ConfigError(f"--batch {self.batch} > --high {self.high}: the kernel keeps batch <= high")
         if self.offstack not in OFFSTACK_CHOICES:
@@ -88,15 +96,31 @@ class Config:
     def offstack_settings(self) -> tuple[bool, ...]:
         return {"y": (True,), "n": (False,), "both": (False, True)}[self.offstack]
 
+    @property
+    def label(self) -> str:
+        """How reports name it: `deep`, or `default extended by --cpus 3`."""
+        return self.name + (f" extended by {' '.join(self.extended)}" if self.extended else "")
+
     def with_(self, **kw) -> "Config":
         return replace(self, **kw)
 
     def as_dict(self) -> dict:
-        return {
+        d = {
             "cpus": self.cpus, "zones": self.zones, "pages": self.pages,
             "callers": self.callers, "size": self.size, "high": self.high, "batch": self.batch,
             "offstack": self.offstack, "memory_model": self.memory_model, "seed": self.seed,
         }
+        if self.ops != 1:
+            d["ops"] = self.ops
+        if self.hotplug:
+            d["hotplug"] = self.hotplug
+        return d
+
+    def bound_dict(self) -> dict:
+        """What a named configuration pins (model/manifest.json `configurations`)."""
+        return {"cpus": self.cpus, "zones": self.zones, "pages": self.pages, "callers": self.callers,
+                "ops": self.ops, "hotplug": self.hotplug, "size": self.size, "high": self.high,
+                "batch": self.batch, "memory_model": self.memory_model}
 
 
 DEFAULT = Config()

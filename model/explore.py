@@ -37,15 +37,20 @@ class Bound:
     pages: int = 2
     callers: int = 2
     ops: int = 1           # background frees/allocs in the whole scenario
-    size: int = 4          # pages + callers + ops
+    size: int = 4          # pages + callers + ops + hotplug steps
     zones: int = 2
     high: int = 4
     batch: int = 2
+    hotplug: int = 0       # CPU hotplug steps per scenario (0: none; 1: one offline, or one online of a
+                           # CPU that starts offline)
     max_states: int = 200_000
 
     def text(self) -> str:
+        hot = "no CPU hotplug" if not self.hotplug else \
+            f"CPU hotplug steps<={self.hotplug} (a CPU goes offline, or starts offline and comes online)"
+        what = "pages+callers+ops" + ("+hotplug" if self.hotplug else "")
         return (f"cpus<={self.cpus}, zones={self.zones}, pages<={self.pages}, callers<={self.callers}, "
-                f"other ops<={self.ops}, pages+callers+ops<={self.size}, high={self.high}, batch={self.batch}")
+                f"other ops<={self.ops}, {what}<={self.size}, high={self.high}, batch={self.batch}, {hot}")
 
 
 @dataclass
@@ -97,12 +102,28 @@ def scenarios(variant, bound: Bound, zone_names):
         for npages in range(0, bound.pages + 1):
             for ncallers in range(1, bound.callers + 1):
                 for nops in range(0, bound.ops + 1):
-                    if npages + ncallers + nops > bound.size:
-                        continue
-                    yield from _scenarios_of(ncpus, npages, ncallers, nops, kinds, bound, zone_names)
+                    for nhot in range(0, min(bound.hotplug, 1 if ncpus > 1 else 0) + 1):
+                        if npages + ncallers + nops + nhot > bound.size:
+                            continue
+                        yield from _scenarios_of(ncpus, npages, ncallers, nops, kinds, bound, zone_names, nhot)
 
 
-def _scenarios_of(ncpus, npages, ncallers, nops, kinds, bound, zone_names):
+def _hotplug_forms(ncpus, placement, programs, nhot):
+    """(hotplug steps, CPUs offline at the start) of a scenario with `nhot` steps: none;
+    or one CPU goes offline (once nothing runs on it: cpu_down() waits); or one CPU
+    with no pages on its lists starts offline and comes online (its task, if it has
+    one, runs once it is up)."""
+    if not nhot:
+        yield (), 0
+        return
+    for c in range(ncpus):
+        yield (("offline", c),), 0
+    for c in range(ncpus):
+        if not any(w == ("pcp", c) for w in placement) and any(programs[d] for d in range(ncpus) if d != c):
+            yield (("online", c),), 1 << c
+
+
+def _scenarios_of(ncpus, npages, ncallers, nops, kinds, bound, zone_names, nhot=0):
     seen = set()
     cpus = range(ncpus)
     # callers: a sequence of (cpu, kind); per CPU the order matters, across CPUs not
@@ -136,16 +157,17 @@ def _scenarios_of(ncpus, npages, ncallers, nops, kinds, bound, zone_names):
                         programs[b[2]].append((b[0], b[1]))
                     for c, ki in callers:
                         programs[c].append(kinds[ki])
-                    key = _canonical(page_zone, placement, programs, ncpus)
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    yield Scenario(ncpus=ncpus, zone_names=tuple(zone_names), high=bound.high,
-                                   batch=bound.batch, page_zone=page_zone, placement=placement,
-                                   programs=tuple(tuple(p) for p in programs))
+                    for hot, offline in _hotplug_forms(ncpus, placement, programs, nhot):
+                        key = _canonical(page_zone, placement, programs, ncpus, hot, offline)
+                        if key in seen:
+                            continue
+                        seen.add(key)
+                        yield Scenario(ncpus=ncpus, zone_names=tuple(zone_names), high=bound.high,
+                                       batch=bound.batch, page_zone=page_zone, placement=placement,
+                                       programs=tuple(tuple(p) for p in programs), hotplug=hot, offline=offline)
 
 
-def _canonical(page_zone, placement, programs, ncpus):
+def _canonical(page_zone, placement, programs, ncpus, hot=(), offline=0):
     """The smallest relabelling of the CPUs: scenarios that differ only by CPU
     numbering have the same behaviours up to that renaming."""
     best = None
@@ -154,7 +176,10 @@ def _canonical(page_zone, placement, programs, ncpus):
         progs = [None] * ncpus
         for c in range(ncpus):
             progs[perm[c]] = tuple(programs[c])
-        key = (page_zone, pl, tuple(tuple((it[0], -1 if it[1] is None else it[1]) for it in p) for p in progs))
+        hk = tuple((h[0], perm[h[1]]) for h in hot)
+        ok = sum(1 << perm[c] for c in range(ncpus) if offline >> c & 1)
+        key = (page_zone, pl, tuple(tuple((it[0], -1 if it[1] is None else it[1]) for it in p) for p in progs),
+               hk, ok)
         if best is None or key < best:
             best = key
     return best
@@ -276,7 +301,7 @@ def sweep(variant, bound: Bound, offstack: bool, memory_model: str = "sc", props
     not be the smallest) and is then `cancelled` -- deterministic, whatever the
     timing of the two sweeps."""
     props = [p for p in (props or LADDER)]
-    applicable = [p for p in props if p.applies(variant, offstack) is None]
+    applicable = [p for p in props if p.applies(variant, offstack, zones=bound.zones) is None]
     res = SweepResult(variant.name, offstack, memory_model, bound)
     cutoffs = cutoffs or {}
     t0 = time.perf_counter()

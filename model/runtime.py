@@ -222,7 +222,12 @@ class Runtime:
         return node
 
     def _cpu_free(self, k: KState, a: Actor) -> bool:
-        return a.cpu is None or k.irq[a.cpu] in (None, a.aid)
+        """Nothing else has IRQs off on the actor's CPU, and -- for a task -- the CPU is
+        up (a task on a CPU that starts offline runs once cpu_up() has brought it
+        online).  A work item queued to a CPU that went offline still runs: its
+        per-CPU pool is disassociated and an unbound worker executes it (the comment
+        in drain_local_pages_wq(), v4.11+); IPIs are never sent to an offline CPU."""
+        return a.cpu is None or (k.irq[a.cpu] in (None, a.aid) and (a.aid[0] != "task" or k.online >> a.cpu & 1))
 
     def _run(self, node: Node, a: Actor, outcome: int, events: list):
         """One step of `a`: leading local ops, one visible op (or a crash) with the
@@ -334,7 +339,7 @@ class Runtime:
             new = Node(new.k, tuple(sorted(actors)), new.mons)
             if self.footprints:
                 if a.cpu is not None:
-                    self._fp.append((frozenset({("I", a.cpu)}), frozenset()))
+                    self._fp.append((frozenset({("I", a.cpu), ("O",)}), frozenset()))
                 if a2 is None:
                     self._fp.append((frozenset(), frozenset({("A",)})))      # the actor is done
         st = self._judge(node, new, choice, events)

@@ -72,8 +72,8 @@ class Scenario:
             if where[0] == "pcp" and self.offline >> where[1] & 1:
                 raise ValueError(f"page p{p} on the list of offline cpu{where[1]}")
         for c, prog in enumerate(self.programs):
-            if prog and self.offline >> c & 1:
-                raise ValueError(f"cpu{c} is offline at the start but has a program to run")
+            if prog and self.offline >> c & 1 and ("online", c) not in self.hotplug:
+                raise ValueError(f"cpu{c} is offline at the start, never comes online, and has a program to run")
             for it in prog:
                 if it[0] == "free" and self.placement[it[1]] != ("held", c):
                     raise ValueError(f"cpu{c} frees p{it[1]} which its task does not hold")

@@ -18,18 +18,20 @@ def _allocation_absent(variant, offstack, absent: str, onstack: str):
 
 class FallbackIsBroadcast(Property):
     kinds = frozenset({"call", "mask_alloc", "mask_free", "ipi", "drain", "work", "remote_drain", "local_run",
-                       "return"})
+                       "online_read", "return"})
     name = "fallback_is_broadcast"
     claim = ("when the mask allocation fails the drain IPIs every online CPU and empties what the "
              "broadcast empties; the mask is freed iff it was allocated")
     judged_on = "variants that allocate"
     witness = "the cpumask allocation failed and the fallback ran"
 
-    def applies(self, variant, offstack):
+    def applies(self, variant, offstack, zones=None):
         return _allocation_absent(variant, offstack, "no cpumask is allocated on the drain path",
                                   "the mask is on the stack, nothing can fail")
 
-    # per call: (call, (outcome, frees, targeted, zone))
+    # per call: (call, (outcome, frees, targeted, zone, online)): online is the last
+    # cpu_online_mask the call loaded (None before any): a CPU that comes up after the
+    # fallback's load is not one the broadcast would have IPI'd (DESIGN.md §2)
     def footprint(self, rt, i, m, ev):
         if ev.call is None:
             return EMPTY
@@ -40,12 +42,14 @@ class FallbackIsBroadcast(Property):
     def on_event(self, rt, m, ev, k, out):
         kind = ev.kind
         if kind == "call":
-            return m + ((ev.call, (None, 0, frozenset(), ev.zone)),)
+            return m + ((ev.call, (None, 0, frozenset(), ev.zone, None)),)
         rec = _get(m, ev.call) if ev.call is not None else None
         if rec is None:
             return m
-        outcome, frees, targeted, zone = rec
-        if kind == "mask_alloc":
+        outcome, frees, targeted, zone, online = rec
+        if kind == "online_read":
+            online = ev.bits
+        elif kind == "mask_alloc":
             outcome = "fail" if ev.outcome == "fail" else ("ok" if ev.outcome == "ok" else "onstack")
         elif kind == "mask_free":
             frees += 1
@@ -63,7 +67,10 @@ class FallbackIsBroadcast(Property):
                 if frees:
                     out.append(("violation", f"{name} freed a mask whose allocation failed"))
                 else:
-                    missing = sorted(set(k.online_cpus()) - targeted)
+                    owed = set(k.online_cpus())
+                    if online is not None:
+                        owed = {c for c in owed if online >> c & 1}
+                    missing = sorted(owed - targeted)
                     if missing:
                         out.append(("violation", f"the cpumask allocation of {name} failed and "
                                                  f"the fallback never drained cpu{missing[0]}; the broadcast "
@@ -71,7 +78,7 @@ class FallbackIsBroadcast(Property):
             return _del(m, ev.call)
         else:
             return m
-        return _set_replace(m, ev.call, (outcome, frees, targeted, zone))
+        return _set_replace(m, ev.call, (outcome, frees, targeted, zone, online))
 
 
 class NoReclaimRecursion(Property):
@@ -82,7 +89,7 @@ class NoReclaimRecursion(Property):
     judged_on = "calls from the direct-reclaim path"
     witness = "a drain called from direct reclaim allocated its mask through the page allocator's slow path"
 
-    def applies(self, variant, offstack):
+    def applies(self, variant, offstack, zones=None):
         return _allocation_absent(variant, offstack, "nothing is allocated on the drain path",
                                   "nothing is allocated on the drain path")
 

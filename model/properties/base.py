@@ -72,7 +72,7 @@ class Property:
     #: event kinds on_event looks at (None: all); the runtime skips the others
     kinds = None
 
-    def applies(self, variant, offstack: bool):
+    def applies(self, variant, offstack: bool, zones=None):
         return None
 
     def judges_scenario(self, scenario) -> bool:

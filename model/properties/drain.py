@@ -197,7 +197,7 @@ class IpiOnlyWherePages(Property):
     judged_on = "every call"
     witness = "a drain was delivered while another online CPU's lists in the requested zones were empty"
 
-    def applies(self, variant, offstack):
+    def applies(self, variant, offstack, zones=None):
         if not variant.delivers:
             return "sends no IPI or work item: the caller drains remote lists itself"
         return None
