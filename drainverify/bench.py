@@ -48,7 +48,7 @@ def run_bench(vnames, pnames, cfg) -> int:
 
 def spin_times(directory) -> list[tuple[str, float, str]]:
     """Time SPIN end to end (translation, C compile, search) on each Promela model in
-    `directory` (the anchors in shared/anchors/spin), for comparison."""
+    `directory` (the anchors in anchors/spin), for comparison."""
     import shutil
     import tempfile
     from pathlib import Path

@@ -304,7 +304,7 @@ def _dask_executor(address: str):
     except ImportError:
         raise UsageError("--executor needs Dask's distributed package: pip install 'distributed>=2024.1'") from None
     try:
-        client = Client(address, timeout=10)
+        client = Client(address, timeout=5)
     except Exception as exc:
         raise UsageError(f"--executor {address}: cannot reach a Dask scheduler there ({type(exc).__name__}: "
                          f"{exc})") from None

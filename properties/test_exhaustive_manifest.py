@@ -20,6 +20,13 @@ from model.format import lanes
 from model.properties import NAMES
 
 _CACHE: dict = {}
+_SWEEPS: dict = {}
+
+
+def _run(names, **kw):
+    m = mx.run(names, NAMES, Config(), **kw)
+    _CACHE.update(m.cells)
+    _SWEEPS.update(m.sweeps)
 
 
 @pytest.fixture(scope="session")
@@ -27,10 +34,9 @@ def rows(request):
     def get(name):
         if name not in _CACHE:
             if os.environ.get("PYTEST_XDIST_WORKER"):
-                _CACHE.update(mx.run([name], NAMES, Config(), jobs=1).cells)
+                _run([name], jobs=1)
             else:
-                wanted = selected_variants(request.config)
-                _CACHE.update(mx.run(wanted, NAMES, Config()).cells)
+                _run(selected_variants(request.config))
         return _CACHE[name]
     return get
 
@@ -62,6 +68,22 @@ def test_refutations_carry_a_minimal_counterexample_that_replays(variant_name, r
             f = tmp_path / f"{prop}.json"
             f.write_text(json.dumps(art))
             assert main(["replay", str(f)]) == 0, prop
+
+
+def test_complete_sweeps_explore_exactly_the_pinned_scenarios_and_states(variant_name, rows):
+    """A sweep that ran to its end explores the number of scenarios and distinct states
+    model/manifest.json pins for the default configuration: a change to what is
+    reachable changes them on purpose (check --write-manifest drafts the update)."""
+    rows(variant_name)
+    checked = 0
+    for r in _SWEEPS[variant_name]:
+        if not r.complete or r.cancelled:
+            continue                  # stopped early or cut: its counts are not a full sweep's
+        pin = manifest.pinned("default", variant_name, r.offstack)
+        assert pin is not None, f"no pinned size for {variant_name} OFFSTACK={'y' if r.offstack else 'n'}"
+        assert {"scenarios": r.scenarios, "states": r.states} == pin, f"OFFSTACK={'y' if r.offstack else 'n'}"
+        checked += 1
+    assert checked, f"no sweep of {variant_name} ran to its end"
 
 
 def test_holding_cells_reached_their_witness(variant_name, rows):
