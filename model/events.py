@@ -14,19 +14,12 @@ from __future__ import annotations
 
 
 class Ev:
-    __slots__ = ("kind", "cpu", "call", "d")
-
     def __init__(self, kind: str, cpu, call=None, **d):
+        self.__dict__.update(d)          # the fields are plain attributes: ev.zone, ev.pages
         self.kind = kind
         self.cpu = cpu
         self.call = call
         self.d = d
-
-    def __getattr__(self, name):
-        try:
-            return self.d[name]
-        except KeyError:
-            raise AttributeError(name) from None
 
     def get(self, name, default=None):
         return self.d.get(name, default)
