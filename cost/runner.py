@@ -103,20 +103,19 @@ class Counts:
 
 # --- driving one run ------------------------------------------------------------------
 
-def _alloc_class(path: str) -> str:
-    if "reserves" in path:
-        return "reserve"
-    if "fault injected" in path:
-        return "fault"
-    if "gives up" in path or "no progress" in path or "direct reclaim" in path:
-        return "fail"
-    return "ok"                    # slab hit / fast path / on the stack
+_COST_CLASS = {"reserves": "reserve", "fault": "fault", "giveup": "fail", "reclaim": "fail",
+               "slab": "ok", "onstack": "ok"}
 
 
-def _first_alloc_path(events):
+def _alloc_class(cls: str) -> str:
+    """The cost study's outcome class of an allocator outcome class (model.allocator.CLASSES)."""
+    return _COST_CLASS[cls]
+
+
+def _first_alloc_cls(events):
     for ev in events:
         if ev.kind == "mask_alloc":
-            return ev.get("path", "")
+            return ev.cls
     return None
 
 
@@ -127,8 +126,8 @@ def _try_step(rt, node, aid, outcome_class):
         st = rt.step(node, (aid, 0))
     except RuntimeError:
         return None
-    path = _first_alloc_path(st.events)
-    if path is None or _alloc_class(path) == outcome_class:
+    cls = _first_alloc_cls(st.events)
+    if cls is None or _alloc_class(cls) == outcome_class:
         return st
     i = 1
     while True:
@@ -136,7 +135,7 @@ def _try_step(rt, node, aid, outcome_class):
             alt = rt.step(node, (aid, i))
         except IndexError:
             return st                      # class not offered here (e.g. OFFSTACK=n)
-        p = _first_alloc_path(alt.events)
+        p = _first_alloc_cls(alt.events)
         if p is not None and _alloc_class(p) == outcome_class:
             return alt
         i += 1
@@ -225,11 +224,11 @@ def _count(events, vname, n, nzones, nonempty, outcome, empty, idle, caller, ste
         elif k == "drain":
             c["pages_drained"] += len(ev.pages)
         elif k == "mask_alloc":
-            if ev.get("path") == "nested direct reclaim made no progress":
+            if ev.get("nested"):
                 continue                               # the second half of a "reclaim" outcome
             c["mask_allocs"] += 1
             paths.append(ev.path)
-            cls = _alloc_class(ev.path)
+            cls = _alloc_class(ev.cls)
             if ev.outcome in ("ok", "onstack"):
                 c["mask_alloc_ok"] += 1
                 if cls == "reserve":

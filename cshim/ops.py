@@ -27,7 +27,17 @@ from __future__ import annotations
 
 from model import kernel as K
 from model.allocator import cpumask_alloc_outcomes
-from model.events import Ev
+from model.events import Ev, Kind, register
+
+# the event kinds only C code produces, registered with the model's (model/events.py)
+register(Kind("pcp_store", ("target", "zone", "field", "value"),
+              lambda e: f"pcp[cpu{e['target']}][{e.get('zone_name')}]->{e['field']}: "
+                        f"{e['value'][0]} -> {e['value'][1]}" if e["field"] == "count" else
+                        f"pcp[cpu{e['target']}][{e.get('zone_name')}] high={e['value'][0]} batch={e['value'][1]}",
+              "a plain C store to pcp->count (or high/batch)", changes_count=True))
+register(Kind("mask_store", ("shared", "bits"),
+              lambda e: f"{e['shared']} = {{{','.join(f'cpu{c}' for c in range(64) if e['bits'] >> c & 1)}}}",
+              "cpumask_clear()/copy()/setall() on a shared mask"))
 
 from .proto import pack_load
 
@@ -132,14 +142,14 @@ class ZallocCpumaskVarFlags(K.ZallocCpumaskVar):
         memalloc = bool(k.memalloc >> a.cpu & 1)
         flags = tuple(sorted(self.flags))
         outs = []
-        for outcome, path in cpumask_alloc_outcomes(self.flags, rt.variant.era, rt.offstack, memalloc):
-            ev = Ev("mask_alloc", a.cpu, a.call, gfp=self.gfp, flags=flags, outcome=outcome, path=path)
+        for outcome, path, cls in cpumask_alloc_outcomes(self.flags, rt.variant.era, rt.offstack, memalloc):
+            ev = Ev("mask_alloc", a.cpu, a.call, gfp=self.gfp, flags=flags, outcome=outcome, cls=cls, path=path)
             if outcome == "reclaim":
                 d = self.depth + 1
                 evs = (ev, Ev("reclaim_enter", a.cpu, a.call, depth=d, why=f"zalloc_cpumask_var({self.gfp})"),
                        Ev("reclaim_exit", a.cpu, a.call, depth=d, progress=False),
                        Ev("mask_alloc", a.cpu, a.call, gfp=self.gfp, flags=flags, outcome="fail",
-                          path="nested direct reclaim made no progress"))
+                          cls="reclaim", path="nested direct reclaim made no progress", nested=True))
                 outs.append(K.Out(k, "fail", evs))
             else:
                 outs.append(K.Out(k, "ok" if outcome in ("ok", "onstack") else "fail", (ev,)))

@@ -46,11 +46,17 @@ REMOTE_DRAIN_FUNCS = frozenset({"drain_pages_zone", "drain_pages"})
 
 
 class CrashedInC(Exception):
-    """The C code crashed, hung or misused the shim; str() is the verdict text."""
+    """The C code crashed, hung or misused the shim; str() is the verdict text and
+    `why` the kind of end (model.runtime.Crash): signal, exit, watchdog or shim."""
+
+    def __init__(self, text, why="signal"):
+        super().__init__(text)
+        self.why = why
 
 
 class Nondeterministic(CrashedInC):
-    pass
+    def __init__(self, text):
+        super().__init__(text, "nondeterministic")
 
 
 class _Node:
@@ -197,7 +203,7 @@ class CVariant(Variant):
         lib = self._libs[rt.offstack]
         fn = lib.build.by_name.get(func)
         if fn is None:
-            raise CrashedInC(f"cshim: the handler {func!r} is not a function of this build")
+            raise CrashedInC(f"cshim: the handler {func!r} is not a function of this build", "shim")
         if isinstance(info, tuple) and info and info[0] == "work":
             _, _, addr, payload = info
             return self._run(rt, cpu, "work", None, False, fn=fn, arg=addr, payload=bytes.fromhex(payload),
@@ -240,12 +246,14 @@ class CVariant(Variant):
 
     def _plan(self, build, rt, kind, req, st, depth, forced, step):
         op = req.op
-        if op in ("CRASH", "GONE"):
-            raise CrashedInC(req.text() if op == "GONE" else f"crashed at step {step}: {req.text()}")
+        if op == "GONE":
+            raise CrashedInC(req.text(), "exit")
+        if op == "CRASH":
+            raise CrashedInC(f"crashed at step {step}: {req.text()}")
         if op == "HANG":
-            raise CrashedInC(req.text())
+            raise CrashedInC(req.text(), "timeout")
         if op == "ERROR":
-            raise CrashedInC(f"cshim: {req.text()} (at step {step})")
+            raise CrashedInC(f"cshim: {req.text()} (at step {step})", "shim")
         if op in ("SCAN", "LOAD"):
             yield from self._remote_marker(build, kind, req, st)
             return (yield PcpLoad(req.a, req.b, op == "SCAN", bool(req.c & proto.F_EXCLUSIVE),
@@ -317,7 +325,7 @@ class CVariant(Variant):
         if op == "DISABLE":
             yield K.ZonePcpDisable(req.b)
             return 0
-        raise CrashedInC(f"cshim: unknown request {op} (at step {step})")
+        raise CrashedInC(f"cshim: unknown request {op} (at step {step})", "shim")
 
     def _remote_marker(self, build, kind, req, st):
         """v6.0+: the caller entering drain_pages_zone()/drain_pages() for a CPU's list is

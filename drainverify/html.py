@@ -78,8 +78,12 @@ document.querySelectorAll('g.row').forEach(function(g){
 </body></html>
 """
 
-CLS = {"refuted": "refuted", "bounded": "bounded", "proved": "proved", "no counterexample": "nocex",
-       "n/a": "na", "unknown": "unknown"}
+def _css(word) -> str:
+    from model.verdicts import Verdict
+    try:
+        return Verdict(word).css
+    except ValueError:
+        return ""
 
 
 def _esc(t: str) -> str:
@@ -165,7 +169,7 @@ def render(matrix_json: dict, props, config_text: str, summary: str, extras=()) 
                                           for st in art["steps"]]).replace("</", "<\\/"),
                 })
             title = c.get("reason") or c.get("detail") or ""
-            cells.append((p, {"verdict": c["verdict"], "cls": CLS.get(c["verdict"], ""), "matches": c["matches"],
+            cells.append((p, {"verdict": c["verdict"], "cls": _css(c["verdict"]), "matches": c["matches"],
                               "anchor": anchor, "title": title}))
         rows.append((v, cells))
     env = Environment(autoescape=True)

@@ -23,6 +23,7 @@ from model.config import Config
 from model.explore import Bound, sweep
 from model.history import replay, to_artifact
 from model.properties import BY_NAME
+from model.verdicts import Verdict, verdict
 
 
 def bound_of(cfg: Config) -> Bound:
@@ -74,7 +75,7 @@ def cell(vname, prop, results, cfg: Config, expected_row=None, cli=None, label=N
     exp = expected_row[prop] if expected_row is not None else manifest.expected(vname, prop, cfg.name)
     reasons = [p.applies(v, r.offstack, zones=r.bound.zones) for r in results]
     if all(x is not None for x in reasons):
-        c = {"verdict": "n/a", "reason": reasons[0]}
+        c = {"verdict": Verdict.NA, "reason": reasons[0]}
     else:
         found = [(r, r.findings[prop]) for r in results if prop in r.findings]
         app = [r for r, why in zip(results, reasons) if why is None]
@@ -83,7 +84,7 @@ def cell(vname, prop, results, cfg: Config, expected_row=None, cli=None, label=N
             r, f = min(found, key=lambda rf: _size(rf[1]))
             art = counterexample(vname, f, cfg, r.offstack, cli, label)
             cut = [x for x in results if prop in x.cancelled]
-            c = {"verdict": "refuted", "reason": f.text,
+            c = {"verdict": Verdict.REFUTED, "reason": f.text,
                  "detail": f"CONFIG_CPUMASK_OFFSTACK={'y' if r.offstack else 'n'}; found after "
                            f"{f.found_after_scenarios + 1} scenario(s), {f.found_after_states} state(s)"
                            + "".join(f"; the OFFSTACK={'y' if x.offstack else 'n'} sweep of it was cancelled "
@@ -92,19 +93,19 @@ def cell(vname, prop, results, cfg: Config, expected_row=None, cli=None, label=N
         elif any(prop in r.cancelled for r in app):
             raise AssertionError(f"{vname} x {prop}: a sweep was cut for a property no sweep refuted")
         elif any(r.stopped for r in app):
-            c = {"verdict": "unknown", "reason": "not judged: the search stopped: " +
+            c = {"verdict": Verdict.UNKNOWN, "reason": "not judged: the search stopped: " +
                  next(r.stopped for r in app if r.stopped), "bound": bound_text(cfg, app[0].bound)}
         elif not all(prop in r.judged for r in app):
-            c = {"verdict": "unknown", "reason": "no scenario within the bound exercises this property",
+            c = {"verdict": Verdict.UNKNOWN, "reason": "no scenario within the bound exercises this property",
                  "bound": bound_text(cfg, app[0].bound)}
         elif not all(prop in r.witnesses for r in app):
-            c = {"verdict": "unknown", "reason": f"witness never reached: {p.witness}",
+            c = {"verdict": Verdict.UNKNOWN, "reason": f"witness never reached: {p.witness}",
                  "bound": bound_text(cfg, app[0].bound), "states": states}
         elif any(r.truncated for r in app):
-            c = {"verdict": "unknown", "reason": "the state or time limit cut the search",
+            c = {"verdict": Verdict.UNKNOWN, "reason": "the state or time limit cut the search",
                  "bound": bound_text(cfg, app[0].bound), "states": states}
         else:
-            c = {"verdict": "bounded", "bound": bound_text(cfg, app[0].bound),
+            c = {"verdict": Verdict.BOUNDED, "bound": bound_text(cfg, app[0].bound),
                  "states": states, "schedules": sum(r.schedules for r in app),
                  "scenarios": sum(r.scenarios for r in app),
                  "detail": f"witness reached: {p.witness}"}
@@ -151,8 +152,8 @@ def apply_proofs(cells: dict, cfg: Config) -> None:
             except Exception as exc:
                 c["proof"] = f"proof failed to run: {type(exc).__name__}: {exc}"
                 continue
-            if pr.grade == "proved":
-                c["verdict"] = "proved"
+            if pr.grade == Verdict.PROVED:
+                c["verdict"] = Verdict.PROVED
                 c["proof"] = f"Z3, every size: {pr.invariant}"
                 c["matches"] = manifest.matches(manifest.expected(vn, prop, cfg.name), "proved") \
                     if vn in manifest.load(cfg.name) else c["matches"]
@@ -196,8 +197,6 @@ def run(vnames, props, cfg: Config, jobs: int = 0, progress=None, expected_rows=
     return Matrix(cells, cfg, {labels.get(vn, vn): rs for vn, rs in results.items()})
 
 
-SYMBOL = {"refuted": "REFUTED", "bounded": "bounded", "no counterexample": "no cex", "proved": "proved",
-          "unknown": "UNKNOWN", "n/a": "n/a"}
 
 
 def table(m: Matrix, props) -> str:
@@ -214,7 +213,7 @@ def table(m: Matrix, props) -> str:
         line = vn.ljust(w)
         for p in props:
             c = row[p]
-            s = SYMBOL[c["verdict"]] + ("" if c["matches"] else "!")
+            s = verdict(c["verdict"]).symbol + ("" if c["matches"] else "!")
             line += s.ljust(cw)
         lines.append(line.rstrip())
     lines.append("")

@@ -33,6 +33,7 @@ scheduler makes, not a function of the scenario's buddy lists.  What a choice
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import NamedTuple
 
 from . import eras as _eras
 
@@ -80,27 +81,41 @@ def may_use_reserves(gfp: frozenset[str], pf_memalloc: bool) -> bool:
     return "__GFP_HIGH" in gfp or pf_memalloc
 
 
+#: where an allocation can end (the `cls` of an outcome): on the stack, the slab or
+#: the fast path, fault injection, the slow path's reserves, direct reclaim, or the
+#: slow path giving up
+CLASSES = ("onstack", "slab", "fault", "reserves", "reclaim", "giveup")
+SLOW_PATH = frozenset({"reserves", "reclaim", "giveup"})
+
+
+class AllocOutcome(NamedTuple):
+    outcome: str        # "onstack", "ok", "fail" or "reclaim" (the slow path enters direct reclaim)
+    path: str           # the allocator's path, in words (for people)
+    cls: str            # one of CLASSES (for code)
+
+
 @lru_cache(maxsize=None)
 def cpumask_alloc_outcomes(gfp: frozenset[str], era: str, offstack: bool,
-                           pf_memalloc: bool) -> tuple[tuple[str, str], ...]:
-    """Every way `zalloc_cpumask_var(&mask, gfp)` can end, as (outcome, path).
+                           pf_memalloc: bool) -> tuple[AllocOutcome, ...]:
+    """Every way `zalloc_cpumask_var(&mask, gfp)` can end.
 
     outcome is "onstack" (OFFSTACK=n: nothing allocated, cannot fail), "ok",
     "fail" or "reclaim" (the slow path enters direct reclaim).  Order is the order
     the exhaustive driver explores them: the common case first.
     """
     if not offstack:
-        return (("onstack", "CONFIG_CPUMASK_OFFSTACK=n: mask on the stack"),)
+        return (AllocOutcome("onstack", "CONFIG_CPUMASK_OFFSTACK=n: mask on the stack", "onstack"),)
     # a slab hit and a slab miss served by the fast path end alike: one outcome
     out = [
-        ("ok", "slab hit, or slab miss served by get_page_from_freelist"),
-        ("fail", "fault injected (should_failslab)"),
+        AllocOutcome("ok", "slab hit, or slab miss served by get_page_from_freelist", "slab"),
+        AllocOutcome("fail", "fault injected (should_failslab)", "fault"),
     ]
     if may_use_reserves(gfp, pf_memalloc):
-        out.append(("ok", "slab miss, slow path below min watermark (reserves)"))
+        out.append(AllocOutcome("ok", "slab miss, slow path below min watermark (reserves)", "reserves"))
     if may_direct_reclaim(gfp, era, pf_memalloc):
-        out.append(("reclaim", f"slab miss, slow path: {reclaim_flag(era)} set -> direct reclaim"))
+        out.append(AllocOutcome("reclaim", f"slab miss, slow path: {reclaim_flag(era)} set -> direct reclaim",
+                                "reclaim"))
     else:
         why = "PF_MEMALLOC" if reclaim_flag(era) in gfp else f"no {reclaim_flag(era)}"
-        out.append(("fail", f"slab miss, slow path gives up ({why})"))
+        out.append(AllocOutcome("fail", f"slab miss, slow path gives up ({why})", "giveup"))
     return tuple(out)

@@ -57,6 +57,7 @@ class Bound:
 class Finding:
     prop: str
     text: str
+    data: Optional[dict]
     scenario: Scenario
     choices: tuple
     found_after_scenarios: int
@@ -278,12 +279,12 @@ def _path(parent, node, last_choice):
 
 
 def _record(rt, res, active, sigs, node, choice, parent, t0):
-    for i, kind, text in sigs:
+    for i, kind, text, data in sigs:
         p = rt.properties[i]
         if kind == "witness":
             res.witnesses.add(p.name)
         elif kind == "violation" and p.name not in res.findings and p.name in active:
-            res.findings[p.name] = Finding(p.name, text, rt.scenario, _path(parent, node, choice),
+            res.findings[p.name] = Finding(p.name, text, data, rt.scenario, _path(parent, node, choice),
                                            res.scenarios, res.states + len(parent), time.perf_counter() - t0)
 
 
@@ -331,7 +332,7 @@ def sweep(variant, bound: Bound, offstack: bool, memory_model: str = "sc", props
             res.stopped = "the time budget ran out"
             break
         hang = res.findings.get("returns")
-        if hang and "did not return within" in hang.text and "s: no scheduling point" in hang.text:
+        if hang and (hang.data or {}).get("why") == "watchdog":
             # every further scenario would wait for the watchdog again
             res.truncated = True
             res.complete = False

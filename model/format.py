@@ -10,106 +10,13 @@ from __future__ import annotations
 LANE = 50
 
 
-def event_text(e: dict) -> str:
-    k = e["kind"]
-    z = e.get("zone_name")
-    if k == "call":
-        zone = "NULL" if e["zone"] is None else e["zone_name"]
-        what = {"drain": f"drain_all_pages({zone})", "disable": f"disable, then drain_all_pages({zone})"}[e["what"]]
-        ctx = " from direct reclaim" if e.get("ctx") == "reclaim" else ""
-        return f"call {what}{ctx} [{e['call']}]"
-    if k == "return":
-        return f"return [{e['call']}]"
-    if k == "scan":
-        lock = " (locked)" if e.get("locked") else ""
-        return f"scan cpu{e['target']} {z} count={e['value']}{lock}"
-    if k == "mask":
-        where = e["shared"] or "mask"
-        return f"{where}: {e['op']} cpu{e['target']}"
-    if k == "mask_alloc":
-        if e["outcome"] == "onstack":
-            return "cpumask on the stack (OFFSTACK=n)"
-        return f"zalloc_cpumask_var({e['gfp']}): {e['outcome']} ({e['path']})"
-    if k == "mask_free":
-        return "free_cpumask_var()"
-    if k == "ipi":
-        tg = ",".join(f"cpu{t}" for t in e["targets"])
-        note = " (broadcast)" if e.get("why") == "broadcast" else ("" if tg else ": no remote CPU")
-        return f"IPI {{{tg}}}{note}"
-    if k == "work":
-        return f"queue_work_on(cpu{e['target']})" + (" (forced)" if e.get("why") == "forced" else "")
-    if k == "handler":
-        return ("IPI handler" if e["via"] == "ipi" else "work item") + f" for {e['call']}"
-    if k == "mask_read":
-        cpus = ",".join(f"cpu{c}" for c in range(64) if e["bits"] >> c & 1)
-        return f"load {e['shared']} = {{{cpus}}}"
-    if k == "online_read":
-        cpus = ",".join(f"cpu{c}" for c in range(64) if e["bits"] >> c & 1)
-        return f"load cpu_online_mask = {{{cpus}}}"
-    if k == "waited":
-        tg = ",".join(f"cpu{t}" for t in e["targets"])
-        what = "IPI handlers" if e["via"] == "ipi" else "work items"
-        return f"{what} on {{{tg}}} done" if tg else None
-    if k == "irq":
-        return "local_irq_save()" if e["off"] else "local_irq_restore()"
-    if k == "local_run":
-        return f"run {e['func']}() locally"
-    if k == "remote_drain":
-        return f"drain_pages_zone(cpu{e['target']}, {z})"
-    if k == "handler_done":
-        return None
-    if k in ("drain", "spill"):
-        if not e["pages"] and e["count"][0] == e["count"][1] == 0:
-            return f"drain pcp[cpu{e['target']}][{z}]: empty"
-        pages = ",".join(f"p{p}" for p in e["pages"]) or "no page"
-        who = "drain" if k == "drain" else "free_pcppages_bulk"
-        c0, c1 = e["count"]
-        return f"{who} pcp[cpu{e['target']}][{z}]: {pages} -> buddy, count {c0}->{c1}"
-    if k == "free":
-        c0, c1 = e["count"]
-        return f"free p{e['page']} -> pcp[cpu{e['cpu']}][{z}] count {c0}->{c1}"
-    if k == "read_batch":
-        return f"alloc {z}: IRQs off, load batch={e['batch']}"
-    if k == "refill":
-        pages = ",".join(f"p{p}" for p in e["pages"]) or "nothing (buddy empty)"
-        c0, c1 = e["count"]
-        return f"rmqueue_bulk({e['batch']}): {pages} -> pcp[cpu{e['cpu']}][{z}] count {c0}->{c1}"
-    if k == "alloc":
-        return f"alloc p{e['page']} from pcp[cpu{e['cpu']}][{z}], IRQs on" if e["page"] is not None \
-            else f"alloc {z} fails, IRQs on"
-    if k == "disable":
-        (h0, b0), (h1, b1) = e["old"], e["new"]
-        return f"zone_pcp_disable({z}): high {h0}->{h1}, batch {b0}->{b1}"
-    if k == "reclaim_enter":
-        return f"enter direct reclaim (depth {e['depth']}, via {e['why']})"
-    if k == "reclaim_exit":
-        return f"leave direct reclaim (depth {e['depth']})"
-    if k == "try_to_free_pages":
-        return f"PF_MEMALLOC; try_to_free_pages(): {'progress' if e['progress'] else 'no progress'}; PF_MEMALLOC cleared"
-    if k == "retry_alloc":
-        return f"retry get_page_from_freelist(): {'ok' if e['ok'] else 'fails'}"
-    if k == "mutex":
-        if e["op"] == "trylock":
-            return f"mutex_trylock(&pcpu_drain_mutex) = {1 if e['ok'] else 0}"
-        return f"mutex_{e['op']}(&pcpu_drain_mutex)"
-    if k == "pcp_lock":
-        return f"spin_lock(pcp[cpu{e['target']}][{z}]->lock)"
-    if k == "pcp_unlock":
-        return f"spin_unlock(pcp[cpu{e['target']}][{z}]->lock)"
-    if k == "offline":
-        pages = ",".join(f"p{p}" for p in e["pages"])
-        return f"cpu{e['cpu']} offline" + (f", its lists drained: {pages} -> buddy" if pages else "")
-    if k == "online":
-        return f"cpu{e['cpu']} online"
-    if k == "flush":
-        s = e["store"]
-        zn = e.get("zone_names") or {}
-        if s[0] == "count":
-            return f"store buffer: count of pcp[cpu{s[1]}][{zn.get(s[2], s[2])}]={s[3]} now visible"
-        return f"store buffer: {zn.get(s[1], s[1])} high={s[2]} batch={s[3]} now visible"
-    if k in ("crash", "hang"):
-        return f"{k.upper()}: {e['text']}"
-    return f"{k} {e}"
+def event_text(e: dict) -> str | None:
+    """The lane text of one event (its kind's, model/events.py; None: not shown)."""
+    from .events import KINDS
+    k = KINDS.get(e["kind"])
+    if k is None:
+        return f"{e['kind']} {e}"
+    return k.text(e)
 
 
 def _with_zone_names(art: dict) -> list:

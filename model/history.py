@@ -41,16 +41,18 @@ class History:
     final_signals: tuple = ()
     blocked: tuple = ()
 
-    def violations(self, prop: str) -> list[tuple[int, str]]:
-        """(step index or -1 for the end, text) of every violation of `prop`."""
+    def violations(self, prop: str) -> list[tuple[int, str, dict]]:
+        """(step index or -1 for the end, text, data) of every violation of `prop`."""
         out = []
         for st in self.steps:
-            out += [(st.index, text) for name, kind, text in st.signals if name == prop and kind == "violation"]
-        out += [(-1, text) for name, kind, text in self.final_signals if name == prop and kind == "violation"]
+            out += [(st.index, text, data) for name, kind, text, data in st.signals
+                    if name == prop and kind == "violation"]
+        out += [(-1, text, data) for name, kind, text, data in self.final_signals
+                if name == prop and kind == "violation"]
         return out
 
     def witnessed(self, prop: str) -> bool:
-        return any(name == prop and kind == "witness" for st in self.steps for name, kind, _ in st.signals)
+        return any(name == prop and kind == "witness" for st in self.steps for name, kind, _, _ in st.signals)
 
 
 class ReplayError(Exception):
@@ -74,7 +76,7 @@ def replay(variant, scenario: Scenario, offstack: bool, memory_model: str, choic
             raise ReplayError(f"step {i + 1}: {actor_name(ch[0])} (outcome {ch[1]}) is not enabled")
         st = rt.step(node, ch)
         i += 1
-        h.steps.append(HStep(i, ch, st.events, tuple((names[j], kind, text) for j, kind, text in st.signals),
+        h.steps.append(HStep(i, ch, st.events, tuple((names[j], kind, text, data) for j, kind, text, data in st.signals),
                              st.node.k))
         node = st.node
     while run_to_end:
@@ -83,12 +85,12 @@ def replay(variant, scenario: Scenario, offstack: bool, memory_model: str, choic
             break
         st = rt.step(node, enabled[0])
         i += 1
-        h.steps.append(HStep(i, enabled[0], st.events, tuple((names[j], kind, text) for j, kind, text in st.signals),
+        h.steps.append(HStep(i, enabled[0], st.events, tuple((names[j], kind, text, data) for j, kind, text, data in st.signals),
                              st.node.k))
         node = st.node
     h.final = node.k
     if not rt.enabled(node):
-        h.final_signals = tuple((names[j], kind, text) for j, kind, text in rt.finish(node))
+        h.final_signals = tuple((names[j], kind, text, data) for j, kind, text, data in rt.finish(node))
         h.blocked = tuple(rt.describe_block(a) for a in node.actors)
     return h
 
@@ -125,13 +127,13 @@ def choice_from_json(x) -> tuple:
 
 
 def stranded_pages(h: History, prop: str) -> list[int]:
-    """Pages the violation is about: those still on a pcp list at the end that the
-    violation text names."""
-    texts = " ".join(t for _, t in h.violations(prop))
+    """Pages the violation is about (its signal's data) that are still on a pcp list
+    at the end."""
+    named = {p for _, _, data in h.violations(prop) for p in (data or {}).get("pages", ())}
     out = []
     for c, row in enumerate(h.final.pcp):
         for z, lst in enumerate(row):
-            out += [p for p in lst if f"p{p} " in texts + " " or f"p{p}," in texts]
+            out += [p for p in lst if p in named]
     return sorted(set(out))
 
 

@@ -12,8 +12,10 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+from .verdicts import HOLDS, Verdict
+
 PATH = Path(__file__).with_name("manifest.json")
-HOLD_GRADES = ("bounded", "no counterexample", "proved")
+HOLD_GRADES = tuple(v.value for v in HOLDS)
 DEFAULT_CONFIG = "default"
 
 
@@ -63,9 +65,9 @@ def matches(expected_verdict: str, verdict: str) -> bool:
     if expected_verdict == "any":
         return True
     if expected_verdict == "holds or n/a":
-        return verdict in HOLD_GRADES or verdict == "n/a"
+        return verdict in HOLDS or verdict == Verdict.NA
     if expected_verdict == "holds":
-        return verdict in HOLD_GRADES
+        return verdict in HOLDS
     return verdict == expected_verdict
 
 

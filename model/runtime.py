@@ -60,7 +60,26 @@ def _alarm(signum, frame):
 
 
 class Crash(NamedTuple):
+    """An actor's end other than returning: `why` is step_limit, watchdog (no
+    scheduling point in time), timeout (outside code past its time), exception, garbage (yielded something that is not a
+    kernel action), or what outside code reports (signal, shim, nondeterministic,
+    exit, fork)."""
     text: str
+    why: str = "exception"
+
+    @property
+    def hang(self) -> bool:
+        return self.why in HANGS
+
+
+HANGS = frozenset({"step_limit", "watchdog", "timeout"})   # timeout: outside code past its time
+
+
+class Signal(NamedTuple):
+    prop: int               # index into Runtime.properties
+    kind: str               # "violation" | "witness"
+    text: str
+    data: Optional[dict] = None   # what the text is about, for code: {"pages": ...}, {"why": ...}
 
 
 class Actor(NamedTuple):
@@ -82,7 +101,7 @@ class Step(NamedTuple):
     choice: tuple           # (aid, outcome index) or ("flush", cpu)
     node: Node
     events: tuple
-    signals: tuple          # (property index, "violation"|"witness", text)
+    signals: tuple          # Signal, in property order
     fp: tuple = None        # (reads, writes), model/footprint.py; only when footprints are asked for
 
 
@@ -161,7 +180,7 @@ class Runtime:
         if op is not None:
             return op
         if self.depth(a.log) > self.step_limit:
-            op = Crash(f"did not return within {self.step_limit} steps")
+            op = Crash(f"did not return within {self.step_limit} steps", "step_limit")
             self._ops[key] = op
             return op
         gen = None
@@ -186,20 +205,22 @@ class Runtime:
             op = DONE
             gen = None
         except _Watchdog:
-            op = Crash(f"did not return within {self.watchdog:g} s: no scheduling point (an endless loop?)")
+            op = Crash(f"did not return within {self.watchdog:g} s: no scheduling point (an endless loop?)",
+                       "watchdog")
             gen = None
         except Exception as exc:  # an implementation that raises gets a verdict
-            text = str(exc)
-            if not text.startswith(("crashed at step", "did not return")):   # else it says so itself
-                text = f"crashed at step {self.depth(a.log) + 1}: {type(exc).__name__}: {exc}"
-            op = Crash(text)
+            why = getattr(exc, "why", None)          # outside code that reports its own end (cshim)
+            if why:
+                op = Crash(str(exc), why)
+            else:
+                op = Crash(f"crashed at step {self.depth(a.log) + 1}: {type(exc).__name__}: {exc}", "exception")
             gen = None
         finally:
             if timer:
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 signal.signal(signal.SIGALRM, old)
         if op is not DONE and not isinstance(op, (K.Op, Crash)):
-            op = Crash(f"yielded {op!r}, which is not a kernel action")
+            op = Crash(f"yielded {op!r}, which is not a kernel action", "garbage")
             gen = None
         if gen is not None:
             self._pool[key] = gen
@@ -241,8 +262,7 @@ class Runtime:
             if isinstance(op, Crash):
                 if did_visible:
                     return node, a           # the crash is the next step
-                events.append(Ev("hang" if op.text.startswith("did not return") else "crash",
-                                 a.cpu, a.call, text=op.text))
+                events.append(Ev("hang" if op.hang else "crash", a.cpu, a.call, text=op.text, why=op.why))
                 return node, None
             local = op.is_local(self)
             if did_visible and (not local or isinstance(op, K.CallEnter)):
@@ -330,7 +350,8 @@ class Runtime:
             except Exception as exc:
                 if getattr(self.variant, "builtin", False):
                     raise
-                events.append(Ev("crash", a.cpu, a.call, text=f"a kernel action raised {type(exc).__name__}: {exc}"))
+                events.append(Ev("crash", a.cpu, a.call, text=f"a kernel action raised {type(exc).__name__}: {exc}",
+                                 why="exception"))
                 res = (base, None)
             if res is None:
                 raise RuntimeError(f"choice {choice} is not enabled")
@@ -389,7 +410,7 @@ class Runtime:
             if self.footprints:
                 self._fp.append(props[i].state_footprint(self, i, events))
             props[i].on_state(self, m, new, out, events)
-        signals = tuple((i,) + sig for i in sorted(outs) for sig in outs[i])
+        signals = tuple(Signal(i, *sig) for i in sorted(outs) for sig in outs[i])
         if changed is not None:
             mons = tuple(changed)
         return Step(choice, Node(k, new.actors, mons), tuple(events), signals)
@@ -403,7 +424,7 @@ class Runtime:
                 continue
             out: list = []
             p.on_final(self, m, node, node.actors, out)
-            signals.extend((i,) + sig for sig in out)
+            signals.extend(Signal(i, *sig) for sig in out)
         return tuple(signals)
 
     def describe_block(self, a: Actor) -> str:

@@ -107,27 +107,19 @@ def alloc_failed(path) -> z3.BoolRef:
 
 # --- back to the model's outcome list ---------------------------------------------------
 
-def model_path(outcome: str, text: str) -> int:
-    """Our path number of one entry of `model.allocator.cpumask_alloc_outcomes`."""
-    if outcome == "onstack":
-        return ONSTACK
-    if outcome == "reclaim":
-        return RECLAIM
-    if "fault injected" in text:
-        return FAULT
-    if "reserves" in text:
-        return RESERVES
-    if "gives up" in text:
-        return GIVEUP
-    if "slab hit" in text:
-        return HIT
-    raise ValueError(f"unrecognised allocator path {text!r}")
+_BY_CLASS = {"onstack": ONSTACK, "slab": HIT, "fault": FAULT, "reserves": RESERVES, "reclaim": RECLAIM,
+             "giveup": GIVEUP}
+
+
+def model_path(o) -> int:
+    """Our path number of one entry (an AllocOutcome) of `model.allocator.cpumask_alloc_outcomes`."""
+    return _BY_CLASS[o.cls]
 
 
 def outcome_index(path: int, flags: frozenset, era: str, offstack: bool, pf_memalloc: bool) -> int:
     """The scheduler's outcome index (`Runtime.enabled`) of `path` in the model."""
     outs = cpumask_alloc_outcomes(flags, era, offstack, pf_memalloc)
-    for i, (outcome, text) in enumerate(outs):
-        if model_path(outcome, text) == path:
+    for i, o in enumerate(outs):
+        if model_path(o) == path:
             return i
     raise ValueError(f"path {PATHS[path]} is not an outcome of the model here")

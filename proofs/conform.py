@@ -52,13 +52,13 @@ def allocator_differences(gfp: str, era: str, offstack: bool, memalloc: bool) ->
     if _true(A.may_use_reserves(g, m)) != may_use_reserves(flags, memalloc):
         out.append(f"may_use_reserves({gfp}, PF_MEMALLOC={memalloc}) differs")
     enc = {p for p in range(len(A.PATHS)) if _true(A.allowed_path(z3.IntVal(p), g, e, z3.BoolVal(offstack), m))}
-    model = {A.model_path(o, t) for o, t in cpumask_alloc_outcomes(flags, era, offstack, memalloc)}
+    model = {A.model_path(o) for o in cpumask_alloc_outcomes(flags, era, offstack, memalloc)}
     if enc != model:
         out.append(f"zalloc paths ({gfp}, {era}, OFFSTACK={offstack}, PF_MEMALLOC={memalloc}): encoding "
                    f"{sorted(A.PATHS[p] for p in enc)}, model {sorted(A.PATHS[p] for p in model)}")
-    for o, t in cpumask_alloc_outcomes(flags, era, offstack, memalloc):
-        if A.PATH_OUTCOME[A.model_path(o, t)] != o:
-            out.append(f"path {t!r}: encoding outcome {A.PATH_OUTCOME[A.model_path(o, t)]}, model {o}")
+    for o in cpumask_alloc_outcomes(flags, era, offstack, memalloc):
+        if A.PATH_OUTCOME[A.model_path(o)] != o.outcome:
+            out.append(f"path {o.path!r}: encoding outcome {A.PATH_OUTCOME[A.model_path(o)]}, model {o.outcome}")
     return out
 
 
@@ -193,7 +193,7 @@ class StepChecker:
                 return out + [f"{where}: the encoding cannot take the model's step {choice}"]
             m = s.model()
             vals = {key: m.eval(v, model_completion=True) for key, v in self.post.items()}
-            sig = {(i_, kind) for i_, kind, _ in st.signals}
+            sig = {(sg.prop, sg.kind) for sg in st.signals}
             if z3.is_true(m.eval(self.step.violation, model_completion=True)) != ((0, "violation") in sig):
                 out.append(f"{where}: entry_snapshot_drained verdict")
             if z3.is_true(m.eval(self.step.witness[ENTRY], model_completion=True)) != ((0, "witness") in sig):
@@ -204,7 +204,7 @@ class StepChecker:
             out += self._compare(node, vals, node.mons, where)
             if out:
                 return out
-        final = {(i_, kind) for i_, kind, _ in rt.finish(node)}
+        final = {(sg.prop, sg.kind) for sg in rt.finish(node)}
         st_k = State(self.sysm, 0)
         bad = z3.substitute(final_bad(self.sysm, st_k), *[(self.pre[key], v) for key, v in vals.items()])
         if _true(bad) != ((1, "violation") in final):

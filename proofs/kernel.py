@@ -28,7 +28,9 @@ from typing import Optional
 
 import z3
 
-GRADES = ("proved", "bounded", "refuted", "unknown")
+from model.verdicts import PROOF_GRADES
+
+GRADES = tuple(v.value for v in PROOF_GRADES)
 DEFAULT_TIMEOUT_MS = 20_000
 
 

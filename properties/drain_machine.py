@@ -209,12 +209,12 @@ def make_machine(variant, offstack: bool, props, memory_model: str = "sc", max_c
             self._signals(step.signals)
 
         def _signals(self, signals):
-            for i, kind, text in signals:
-                name = prop_names[i]
-                if kind == "witness":
+            for sig in signals:
+                name = prop_names[sig.prop]
+                if sig.kind == "witness":
                     WITNESSES[key + (name,)] = True
-                elif kind == "violation":
-                    raise self._violation(name, text)
+                elif sig.kind == "violation":
+                    raise self._violation(name, sig.text)
 
         def teardown(self):
             # run what is left in a fixed order, then judge the end state

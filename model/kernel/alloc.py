@@ -33,15 +33,15 @@ class ZallocCpumaskVar(Op):
         flags = gfp_flags(self.gfp, rt.variant.era)
         memalloc = bool(k.memalloc >> a.cpu & 1)
         outs = []
-        for outcome, path in cpumask_alloc_outcomes(flags, rt.variant.era, rt.offstack, memalloc):
+        for outcome, path, cls in cpumask_alloc_outcomes(flags, rt.variant.era, rt.offstack, memalloc):
             ev = Ev("mask_alloc", a.cpu, a.call, gfp=self.gfp, flags=tuple(sorted(flags)),
-                    outcome=outcome, path=path)
+                    outcome=outcome, cls=cls, path=path)
             if outcome == "reclaim":
                 d = self.depth + 1
                 evs = (ev, Ev("reclaim_enter", a.cpu, a.call, depth=d, why=f"zalloc_cpumask_var({self.gfp})"),
                        Ev("reclaim_exit", a.cpu, a.call, depth=d, progress=False),
                        Ev("mask_alloc", a.cpu, a.call, gfp=self.gfp, flags=tuple(sorted(flags)),
-                          outcome="fail", path="nested direct reclaim made no progress"))
+                          outcome="fail", cls="reclaim", path="nested direct reclaim made no progress", nested=True))
                 outs.append(Out(k, "fail", evs))
             else:
                 outs.append(Out(k, "ok" if outcome in ("ok", "onstack") else "fail", (ev,)))

@@ -2,6 +2,7 @@
 no_reclaim_recursion."""
 from __future__ import annotations
 
+from ..allocator import SLOW_PATH
 from ..events import call_name
 from ..footprint import ANY, EMPTY  # noqa: F401
 from .base import mon, rec_fp, Property, _del, _get, _set_replace
@@ -110,7 +111,7 @@ class NoReclaimRecursion(Property):
             return m if self.name in rt.witnessed else m + (ev.call,)
         if kind == "return":
             return tuple(c for c in m if c != ev.call)
-        if kind == "mask_alloc" and ev.call in m and "slow path" in ev.path:
+        if kind == "mask_alloc" and ev.call in m and ev.cls in SLOW_PATH:
             out.append(("witness", self.witness))
         if kind == "reclaim_enter" and ev.depth >= 2:
             out.append(("violation", f"cpu{ev.cpu}: direct reclaim -> drain_all_pages() -> {ev.why} -> "

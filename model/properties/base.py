@@ -113,7 +113,9 @@ def broadcast_reference(k, req):
     return (tuple(tuple(r) for r in pcp), tuple(tuple(r) for r in count), tuple(buddy))
 
 
-def compare_to_reference(rt, k, exp) -> str:
+def compare_to_reference(rt, k, exp) -> tuple[str, tuple]:
+    """(how the state differs from the broadcast drain's, the pages that says it
+    about), ("", ()) if it does not."""
     pcp, count, buddy = exp
     for c in range(k.ncpus):
         for z in range(k.nzones):
@@ -121,10 +123,10 @@ def compare_to_reference(rt, k, exp) -> str:
                 pages = ",".join(f"p{p}" for p in k.pcp[c][z]) or "no page"
                 if not pcp[c][z] and k.pcp[c][z]:
                     return (f"pcp[cpu{c}][{_zn(rt, z)}] still holds {pages} (count {k.count[c][z]}); "
-                            f"the broadcast drain leaves it empty")
+                            f"the broadcast drain leaves it empty"), tuple(k.pcp[c][z])
                 want = ",".join(f"p{p}" for p in pcp[c][z]) or "no page"
                 return (f"pcp[cpu{c}][{_zn(rt, z)}] holds {pages} with count {k.count[c][z]}; the broadcast "
-                        f"drain leaves {want} with count {count[c][z]}")
+                        f"drain leaves {want} with count {count[c][z]}"), tuple(k.pcp[c][z]) + tuple(pcp[c][z])
     if tuple(k.buddy) != buddy:
-        return "buddy differs from the broadcast drain's"
-    return ""
+        return "buddy differs from the broadcast drain's", ()
+    return "", ()

@@ -41,10 +41,10 @@ class QuiescentEquivalence(Property):
             _, zone, exp, had = m
             if had:                 # judged on a call that had something to drain
                 out.append(("witness", self.witness))
-            diff = compare_to_reference(rt, k, exp)
+            diff, pages = compare_to_reference(rt, k, exp)
             if diff:
                 out.append(("violation", f"after drain_all_pages({'NULL' if zone is None else _zn(rt, zone)}) "
-                                         f"{diff}"))
+                                         f"{diff}", {"pages": pages}))
             return ()
         return m
 
@@ -178,7 +178,7 @@ class EntrySnapshotDrained(Property):
                 where = _page_where(rt, k, p)
                 where = "has vanished" if where == "nowhere" else f"is still on {where}"
                 out.append(("violation", f"p{p} was on a pcp list when {call_name(ev.call)} was called and "
-                                         f"{where} when it returns"))
+                                         f"{where} when it returns", {"pages": (p,)}))
             return (active, owed)
         else:
             return m

@@ -26,9 +26,12 @@ class Conservation(Property):
             out.append(("witness", self.witness))
         return m
 
-    # only these events change page placement, counts, or end an IRQs-off section
-    _TOUCH = frozenset({"free", "spill", "drain", "refill", "alloc", "offline", "online", "flush", "irq",
-                        "handler_done", "pcp_unlock", "crash", "hang"})
+    # only these events change page placement, counts or the online mask, or end a
+    # section in which another actor has exclusive access (model/events.py)
+    @property
+    def _TOUCH(self):
+        from ..events import touching_kinds
+        return touching_kinds()
 
     def on_state(self, rt, m, node, out, events=None):
         if events is not None and not any(e.kind in self._TOUCH for e in events):
@@ -48,7 +51,7 @@ class Conservation(Property):
         for p in range(len(rt.page_zone)):
             n = seen.get(p, 0)
             if n != 1:
-                out.append(("violation", f"p{p} is in {n} places"))
+                out.append(("violation", f"p{p} is in {n} places", {"pages": (p,)}))
                 return
         for c in range(k.ncpus):
             if k.irq[c] is not None or k.sbuf[c]:
@@ -85,14 +88,14 @@ class Returns(Property):
         if ev.kind in ("crash", "hang"):
             who = f"call {call_name(ev.call)}" if ev.call else f"cpu{ev.cpu}"
             verb = "crashed" if ev.kind == "crash" else "hung"
-            out.append(("violation", f"{who} {verb}: {ev.text}"))
+            out.append(("violation", f"{who} {verb}: {ev.text}", {"why": ev.get("why", "exception")}))
         return m
 
     def on_final(self, rt, m, node, blocked, out):
         if blocked:
             who = "; ".join(rt.describe_block(a) + (f" (call {call_name(a.call)} never returns)" if a.call else "")
                             for a in blocked)
-            out.append(("violation", f"deadlock: {who}"))
+            out.append(("violation", f"deadlock: {who}", {"why": "deadlock"}))
 
 
 class DisabledPcpLeftEmpty(Property):
@@ -159,7 +162,8 @@ class DisabledPcpLeftEmpty(Property):
                 if k.pcp[c][z]:
                     pages = ",".join(f"p{p}" for p in k.pcp[c][z])
                     out.append(("violation", f"{pages} left on pcp[cpu{c}][{_zn(rt, z)}] after "
-                                             f"zone_pcp_disable({_zn(rt, z)}) + drain returned"))
+                                             f"zone_pcp_disable({_zn(rt, z)}) + drain returned",
+                                {"pages": tuple(k.pcp[c][z])}))
                     return
 
 
