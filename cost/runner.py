@@ -50,7 +50,6 @@ from model.scenario import Scenario
 from . import variants as cv
 
 ZONE_NAMES = ("DMA32", "Normal", "Movable", "DMA", "HighMem")   # as model.config.ZONE_NAMES
-OUTCOME_CLASSES = ("ok", "reserve", "fail", "fault")
 
 
 class CostModelError(RuntimeError):

@@ -39,7 +39,8 @@ def load(path, api, entry: str = "drain_all_pages", init: str | None = None, *, 
     function run in every child before its context (its allocations never fail
     and never reach the model).  era: the model era for gfp rules if it differs
     from the api (e.g. "6.11").  timeout: the wall-clock watchdog of one C step.
-    Raises BuildError (with the compiler's first errors) if it does not build."""
+    Raises BuildError (with the compiler's first errors) if it does not build.
+    The variant comes in the sandbox outside code runs in (model/sandbox.py)."""
     p = Path(path).resolve()
     if not p.is_file():
         raise BuildError(path, [f"{path}: no such file"])
@@ -48,4 +49,5 @@ def load(path, api, entry: str = "drain_all_pages", init: str | None = None, *, 
     except ValueError as exc:
         raise BuildError(path, [str(exc)]) from None
     builds = {off: build(meta, off, cache) for off in (False, True)}
-    return CVariant(meta, builds, name or p.stem, era=era, timeout=timeout, summary=summary)
+    from model.sandbox import Outside
+    return Outside(CVariant(meta, builds, name or p.stem, era=era, timeout=timeout, summary=summary))

@@ -119,9 +119,6 @@ class Build:
         base, name = self.symbols[i]
         return name if addr == base else f"{name}+{addr - base:#x}"
 
-    def address_of(self, name: str) -> int:
-        return self.by_name[name]
-
 
 def era_of(api) -> eras.Era:
     """The era a file is written against: an Era, or a named api (v3.2 ... v6.11)."""

@@ -127,6 +127,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                         "and pinned sizes redrafted to FILE (for review; the built-in variants only)")
     c.add_argument("--save-regressions", metavar="DIR",
                    help="save every counterexample as DIR/<variant>.<property>.json (see tests/regressions)")
+    c.add_argument("--engine", choices=("exhaustive", "hypothesis"), default="exhaustive",
+                   help="exhaustive (default: every schedule within the bound) or hypothesis (random "
+                        "testing: `no counterexample` in --cases cases per setting)")
+    c.add_argument("--cases", type=int, default=None,
+                   help="with --engine hypothesis: cases per OFFSTACK setting (default 200)")
+    c.add_argument("--shrink", action="store_true", help="with --engine hypothesis: shrink counterexamples")
     c.add_argument("-j", "--jobs", type=int, default=0, help="parallel sweeps (default: all cores)")
     c.add_argument("--executor", metavar="ADDRESS",
                    help="run the sweeps on a Dask cluster (its scheduler's address, tcp://host:port) instead of "
@@ -202,6 +208,12 @@ def cmd_check(a) -> int:
     pnames = _names(a.property, props_mod.NAMES, props_mod.get)
     if a.jobs < 0:
         raise ConfigError("-j must be at least 1")
+    if a.engine != "hypothesis" and (a.cases is not None or a.shrink):
+        raise UsageError("--cases and --shrink go with --engine hypothesis")
+    if a.cases is not None and a.cases < 1:
+        raise ConfigError("--cases must be at least 1")
+    if a.engine == "hypothesis" and a.write_manifest:
+        raise UsageError("--write-manifest pins the exhaustive engine's sizes: drop --engine hypothesis")
     try:
         subs = _subjects(a, cfg)
     except SubjectError as exc:
@@ -223,7 +235,8 @@ def cmd_check(a) -> int:
         with _progress(njobs) as tick:
             m = matrix.run(specs, pnames, cfg, jobs=a.jobs, progress=tick, expected_rows=expected_rows,
                            proofs=not a.no_proofs and not a.write_manifest, cli={s.spec: s.cli for s in subs},
-                           labels={s.spec: s.label for s in subs}, full=bool(a.write_manifest), executor=executor)
+                           labels={s.spec: s.label for s in subs}, full=bool(a.write_manifest), executor=executor,
+                           engine=a.engine, cases=a.cases or 0, shrink=a.shrink)
     finally:
         if client is not None:
             client.close()
@@ -285,8 +298,15 @@ def cmd_check(a) -> int:
             agree = sum(c["matches"] for c in row.values())
             print(f"{s.label}: shape of {s.shape}: {agree}/{len(row)} cells agree")
     against = "; ".join(dict.fromkeys(s.against for s in subs))
-    print(f"{ok} passed, {len(cells) - ok} failed ({secs:.1f}s, matrix vs {against}; configuration {cfg.label})")
+    how = "" if a.engine == "exhaustive" else \
+        f"; engine hypothesis, seed {cfg.seed}, {a.cases or random_engine_cases()} cases per setting"
+    print(f"{ok} passed, {len(cells) - ok} failed ({secs:.1f}s, matrix vs {against}; configuration {cfg.label}{how})")
     return EXIT_OK if m.all_match else EXIT_MISMATCH
+
+
+def random_engine_cases() -> int:
+    from drainverify.random_engine import DEFAULT_CASES
+    return DEFAULT_CASES
 
 
 def cmd_review(a) -> int:

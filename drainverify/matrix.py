@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from model import manifest, variants
 from model.config import Config
-from model.explore import Bound, sweep
+from model.explore import Bound
 from model.history import replay, to_artifact
 from model.properties import BY_NAME
 from model.verdicts import Verdict, verdict
@@ -176,15 +176,28 @@ class Matrix:
 
 
 def run(vnames, props, cfg: Config, jobs: int = 0, progress=None, expected_rows=None,
-        proofs: bool = False, cli=None, labels=None, full: bool = False, executor=None) -> Matrix:
+        proofs: bool = False, cli=None, labels=None, full: bool = False, executor=None,
+        engine: str = "exhaustive", cases: int = 0, shrink: bool = False) -> Matrix:
     """Sweep every (variant, OFFSTACK setting) and grade each cell.  `expected_rows`:
     spec -> expected row (default: model/manifest.json); `cli`: spec -> how a replay
     command names it; `labels`: spec -> the row's name in the result; `full`: every
     sweep to its end (no early stop, no cut: the counts the manifest pins);
     `executor`: a concurrent.futures executor to run the sweeps on (default: a local
-    process pool of `jobs` workers; drainverify/schedule.py)."""
-    from drainverify.schedule import run_sweeps
+    process pool of `jobs` workers; drainverify/schedule.py).  engine="hypothesis":
+    the cells come from random testing, `cases` per setting (drainverify/random_engine.py)."""
     cli, labels = cli or {}, labels or {}
+    if engine == "hypothesis":
+        from drainverify import random_engine
+        cells = {}
+        for vn in dict.fromkeys(vnames):
+            cells[labels.get(vn, vn)] = random_engine.row(
+                vn, props, cfg, cases or random_engine.DEFAULT_CASES, shrink, (expected_rows or {}).get(vn),
+                labels.get(vn), cli.get(vn))
+            if progress:
+                for off in settings_for(variants.get(vn), cfg):
+                    progress(vn, off)
+        return Matrix(cells, cfg, None)
+    from drainverify.schedule import run_sweeps
     rows = {vn: settings_for(variants.get(vn), cfg) for vn in dict.fromkeys(vnames)}
     results = run_sweeps(rows, cfg, props, jobs=jobs, progress=progress, full=full, executor=executor)
     cells = {}
@@ -200,12 +213,7 @@ def run(vnames, props, cfg: Config, jobs: int = 0, progress=None, expected_rows=
 
 
 def table(m: Matrix, props) -> str:
-    short = {p: p.replace("_", " ").split()[0][:10] for p in props}
-    abbrev = {"conservation": "conserv", "returns": "returns", "quiescent_equivalence": "quiescent",
-              "misses_only_late_arrivals": "late-only", "entry_snapshot_drained": "entry-snap",
-              "disabled_pcp_left_empty": "disabled", "fallback_is_broadcast": "fallback",
-              "no_reclaim_recursion": "no-recurse", "ipi_only_where_pages": "ipi-only", "zone_scoped": "zone"}
-    cols = [abbrev.get(p, short[p]) for p in props]
+    cols = [BY_NAME[p].short or p[:10] for p in props]
     w = max(len(v) for v in m.cells) + 1
     cw = max(10, max(len(c) for c in cols) + 1)
     lines = ["variant".ljust(w) + "".join(c.ljust(cw) for c in cols)]

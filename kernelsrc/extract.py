@@ -78,7 +78,6 @@ class Extract:
     hooks: list = field(default_factory=list)        # trace_* names made no-ops
     configs: set = field(default_factory=set)        # CONFIG_* the kept text mentions
     kept: list = field(default_factory=list)         # (start, end) byte spans kept
-    unresolved: dict = field(default_factory=dict)   # name -> first line it is used on
 
     @property
     def items(self):
@@ -235,17 +234,6 @@ def _kept_directives(parsed: Parsed, ex: Extract) -> list:
         if name in macros and not inside_kept(a):
             out.append((a, b))
     return out
-
-
-def conditions_at(parsed: Parsed, offset: int) -> tuple:
-    """The #if conditions (as written) enclosing `offset`, outermost first."""
-    groups, _ = conditional_groups(parsed.src)
-    out = []
-    for g in groups:
-        if g[0][0] < offset < g[-1][1]:
-            branch = max((d for d in g[:-1] if d[0] < offset), key=lambda d: d[0])
-            out.append((g[0][0], parsed.src[branch[0]:branch[1]].decode("utf-8", "replace").strip()))
-    return tuple(t for _, t in sorted(out))
 
 
 def blanked(src: bytes, kept: list) -> str:

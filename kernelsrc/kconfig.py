@@ -137,7 +137,7 @@ def resolve(source: Source, symbols, uses_as_value: dict, defines: dict) -> list
         if v.symbol in uses_as_value and v.value in (None, "n", "y"):
             fn, line = uses_as_value[v.symbol]
             if v.value is None or v.value == "n":
-                hint = f"; mm/Kconfig of this tree does not declare it" if read and v.symbol not in kconfig else ""
+                hint = "; mm/Kconfig of this tree does not declare it" if read and v.symbol not in kconfig else ""
                 raise KernelInputError(f"{source.display}:{line}: {fn}() uses {v.symbol} as a value, but it has "
                                        f"none ({v.origin}){hint}; pass --define {v.symbol}=N")
     return out

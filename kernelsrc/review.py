@@ -10,12 +10,11 @@ cell that held before (`bounded`, `no counterexample`, `proved`) and is
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from model.manifest import HOLD_GRADES
 
-from .extract import MODEL_SUPPLIES, ENTRY_POINTS, extract
+from .extract import MODEL_SUPPLIES, extract
 from .parse import parse, strip_comments
 from .source import KernelInputError, locate
 

@@ -121,6 +121,3 @@ class Config:
         return {"cpus": self.cpus, "zones": self.zones, "pages": self.pages, "callers": self.callers,
                 "ops": self.ops, "hotplug": self.hotplug, "size": self.size, "high": self.high,
                 "batch": self.batch, "memory_model": self.memory_model}
-
-
-DEFAULT = Config()

@@ -255,8 +255,39 @@ for _k in (
          ends_exclusion=True),
     Kind("flush", ("store",), _flush_text, "tso: the oldest buffered store becomes visible", changes_count=True),
     Kind("crash", ("text", "why"), lambda e: f"CRASH: {e['text']}",
-         "the actor crashed (why: exception, signal, garbage, shim)", ends_exclusion=True),
+         "the actor crashed (why: exception, exit, signal, garbage, shim, nondeterministic)", ends_exclusion=True),
     Kind("hang", ("text", "why"), lambda e: f"HANG: {e['text']}",
-         "the actor did not return (why: step_limit, watchdog)", ends_exclusion=True),
+         "the actor did not return (why: step_limit, watchdog, timeout)", ends_exclusion=True),
 ):
     register(_k)
+
+
+def docs_table() -> str:
+    """docs/events.md: every registered kind (`python -m model.events > docs/events.md`)."""
+    _ensure_outside_kinds()
+    lines = ["# Event kinds", "",
+             "Generated from the registry in `model/events.py` (`python -m model.events > docs/events.md`);",
+             "a test keeps it current.  Every event also has `kind`, `cpu` and `call`.  State effects:",
+             "M moves pages, C changes a `pcp->count`, O changes the online mask, E ends an exclusive",
+             "section (IRQs back on, a pcp lock released, an actor gone); conservation is judged after",
+             "a step with any of them.", "",
+             "| kind | fields | effects | what it records |", "|---|---|---|---|"]
+    for k in sorted(KINDS.values(), key=lambda k: k.name):
+        eff = "".join(c for c, on in (("M", k.moves_pages), ("C", k.changes_count), ("O", k.changes_online),
+                                      ("E", k.ends_exclusion)) if on) or "-"
+        fields = ", ".join(f"`{f}`" for f in k.fields) or "-"
+        lines.append(f"| `{k.name}` | {fields} | {eff} | {k.doc.replace('|', '/')} |")
+    return "\n".join(lines) + "\n"
+
+
+def _ensure_outside_kinds():
+    """The C shim registers its kinds on import."""
+    try:
+        import cshim.ops  # noqa: F401
+    except ImportError:
+        pass
+
+
+if __name__ == "__main__":
+    from model.events import docs_table as _table      # the registry outside code registers into
+    print(_table(), end="")

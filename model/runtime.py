@@ -38,7 +38,6 @@ own bit, skips the local run: p0 stays on cpu1's list after A returns.
 """
 from __future__ import annotations
 
-import signal
 from typing import NamedTuple, Optional
 
 from . import kernel as K
@@ -48,22 +47,13 @@ from .state import KState, apply_store
 
 DONE = "done"
 STEP_LIMIT = 400          # steps one actor may take before it is declared hung
-WATCHDOG_S = 5.0          # wall-clock limit for an outside implementation between two yields
-
-
-class _Watchdog(BaseException):
-    pass
-
-
-def _alarm(signum, frame):
-    raise _Watchdog()
 
 
 class Crash(NamedTuple):
     """An actor's end other than returning: `why` is step_limit, watchdog (no
-    scheduling point in time), timeout (outside code past its time), exception, garbage (yielded something that is not a
-    kernel action), or what outside code reports (signal, shim, nondeterministic,
-    exit, fork)."""
+    scheduling point in time), timeout (outside code past its time), exception,
+    garbage (yielded something that is not a kernel action), or what outside code
+    reports (signal, shim, nondeterministic, exit, fork)."""
     text: str
     why: str = "exception"
 
@@ -109,7 +99,7 @@ class Runtime:
     """Everything fixed for one (scenario, variant, OFFSTACK, memory model) run."""
 
     def __init__(self, scenario, variant, offstack: bool, memory_model: str = "sc",
-                 properties=(), step_limit: int = STEP_LIMIT, watchdog: float = WATCHDOG_S,
+                 properties=(), step_limit: int = STEP_LIMIT,
                  witnessed=frozenset(), footprints: bool = False):
         self.scenario = scenario
         self.variant = variant
@@ -134,7 +124,9 @@ class Runtime:
         self._state_props = tuple(i for i, p in enumerate(self.properties)
                                   if type(p).on_state is not Property.on_state)
         self.step_limit = step_limit
-        self.watchdog = watchdog
+        # outside code runs under the sandbox its loader wrapped it in (model/sandbox.py);
+        # our own variants have none: their errors are bugs to see
+        self.sandbox = getattr(variant, "sandbox", None)
         self._child: dict = {}
         self._parent: list = [(None, None, 0)]   # (parent id, result, depth)
         self._ops: dict = {}
@@ -183,49 +175,31 @@ class Runtime:
             op = Crash(f"did not return within {self.step_limit} steps", "step_limit")
             self._ops[key] = op
             return op
-        gen = None
-        timer = self.watchdog and not getattr(self.variant, "builtin", False)
-        if timer:
-            old = signal.signal(signal.SIGALRM, _alarm)
-            signal.setitimer(signal.ITIMER_REAL, self.watchdog)
-        try:
-            if a.log == 0:
-                gen = self._make_gen(a)
-                op = next(gen)
-            else:
-                parent, result, _ = self._parent[a.log]
-                gen = self._pool.pop((a.aid, a.spec, parent), None)
-                if gen is None:
-                    gen = self._make_gen(a)
-                    next(gen)
-                    for r in self.results(parent):
-                        gen.send(r)
-                op = gen.send(result)
-        except StopIteration:
-            op = DONE
-            gen = None
-        except _Watchdog:
-            op = Crash(f"did not return within {self.watchdog:g} s: no scheduling point (an endless loop?)",
-                       "watchdog")
-            gen = None
-        except Exception as exc:  # an implementation that raises gets a verdict
-            why = getattr(exc, "why", None)          # outside code that reports its own end (cshim)
-            if why:
-                op = Crash(str(exc), why)
-            else:
-                op = Crash(f"crashed at step {self.depth(a.log) + 1}: {type(exc).__name__}: {exc}", "exception")
-            gen = None
-        finally:
-            if timer:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-                signal.signal(signal.SIGALRM, old)
-        if op is not DONE and not isinstance(op, (K.Op, Crash)):
-            op = Crash(f"yielded {op!r}, which is not a kernel action", "garbage")
-            gen = None
-        if gen is not None:
+        if self.sandbox is None:
+            op, gen = self._resume(a)
+        else:                            # outside code: model/sandbox.py
+            op, gen = self.sandbox.resume(self._resume, a, self.depth(a.log) + 1)
+        if gen is not None and op is not DONE:
             self._pool[key] = gen
         self._ops[key] = op
         return op
+
+    def _resume(self, a: Actor):
+        """(the actor's next action or DONE, its generator to keep)."""
+        try:
+            if a.log == 0:
+                gen = self._make_gen(a)
+                return next(gen), gen
+            parent, result, _ = self._parent[a.log]
+            gen = self._pool.pop((a.aid, a.spec, parent), None)
+            if gen is None:
+                gen = self._make_gen(a)
+                next(gen)
+                for r in self.results(parent):
+                    gen.send(r)
+            return gen.send(result), gen
+        except StopIteration:
+            return DONE, None
 
     # -- nodes -------------------------------------------------------------------
     def initial_node(self) -> Node:
@@ -316,12 +290,10 @@ class Runtime:
         """Every choice available at `node`, in a fixed order."""
         choices = []
         for a in node.actors:
-            try:
+            if self.sandbox is None:
                 n = self._outcomes(node, a)
-            except Exception:
-                if getattr(self.variant, "builtin", False):
-                    raise
-                n = 1              # stepping it records the crash
+            else:
+                n = self.sandbox.outcomes(self._outcomes, node, a)
             choices.extend((a.aid, i) for i in range(n))
         if self.tso:
             for c in range(node.k.ncpus):
@@ -345,14 +317,10 @@ class Runtime:
             a = node.actors[idx]
             rest = node.actors[:idx] + node.actors[idx + 1:]
             base = Node(node.k, rest, node.mons)
-            try:
+            if self.sandbox is None:
                 res = self._run(base, a, outcome, events)
-            except Exception as exc:
-                if getattr(self.variant, "builtin", False):
-                    raise
-                events.append(Ev("crash", a.cpu, a.call, text=f"a kernel action raised {type(exc).__name__}: {exc}",
-                                 why="exception"))
-                res = (base, None)
+            else:
+                res = self.sandbox.run(self._run, base, a, outcome, events)
             if res is None:
                 raise RuntimeError(f"choice {choice} is not enabled")
             new, a2 = res

@@ -163,15 +163,6 @@ class KState(NamedTuple):
                 found.append(("held", c))
         return tuple(found)
 
-    def pcp_pages(self, zones=None) -> tuple[tuple[int, int, int], ...]:
-        """(cpu, zone, page) for every page on a pcp list of `zones` (all if None)."""
-        out = []
-        for c, row in enumerate(self.pcp):
-            for z, lst in enumerate(row):
-                if zones is None or z in zones:
-                    out.extend((c, z, p) for p in lst)
-        return tuple(out)
-
 
 def apply_store(st: KState, store: tuple) -> KState:
     """Make one buffered store visible in memory (tso)."""

@@ -45,8 +45,6 @@ _CSS = {Verdict.REFUTED: "refuted", Verdict.BOUNDED: "bounded", Verdict.NO_COUNT
         Verdict.PROVED: "proved", Verdict.UNKNOWN: "unknown", Verdict.NA: "na"}
 #: what a proof (proofs/kernel.py) may grade: not n/a, not random testing
 PROOF_GRADES = (Verdict.PROVED, Verdict.BOUNDED, Verdict.REFUTED, Verdict.UNKNOWN)
-#: the expected verdicts of model/manifest.json
-EXPECTED = ("holds", Verdict.REFUTED.value, Verdict.NA.value)
 
 
 def verdict(word) -> Verdict:

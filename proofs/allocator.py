@@ -23,7 +23,7 @@ from __future__ import annotations
 import z3
 
 from model import eras as _eras
-from model.allocator import ERAS, cpumask_alloc_outcomes
+from model.allocator import ERAS, cpumask_alloc_outcomes, gfp_flags
 
 FLAGS = ("__GFP_HIGH", "__GFP_WAIT", "__GFP_DIRECT_RECLAIM", "__GFP_KSWAPD_RECLAIM", "__GFP_ATOMIC",
          "__GFP_IO", "__GFP_FS")
@@ -54,22 +54,15 @@ def gfp_vars(prefix: str) -> dict:
 
 
 def gfp_expr(name: str, era) -> dict:
-    """The flags `name` (GFP_ATOMIC / GFP_KERNEL) expands to in symbolic `era`."""
-    v44 = era >= ERA_4_4
-    v63 = era >= ERA_6_3
-    t, f = z3.BoolVal(True), z3.BoolVal(False)
-    if name == "GFP_ATOMIC":
-        return {"__GFP_HIGH": t, "__GFP_WAIT": f, "__GFP_DIRECT_RECLAIM": f,
-                "__GFP_KSWAPD_RECLAIM": v44, "__GFP_ATOMIC": z3.And(v44, z3.Not(v63)),
-                "__GFP_IO": f, "__GFP_FS": f}
-    if name == "GFP_KERNEL":
-        return {"__GFP_HIGH": f, "__GFP_WAIT": z3.Not(v44), "__GFP_DIRECT_RECLAIM": v44,
-                "__GFP_KSWAPD_RECLAIM": v44, "__GFP_ATOMIC": f, "__GFP_IO": t, "__GFP_FS": t}
-    raise ValueError(f"unknown gfp mask {name!r}")
-
-
-def gfp_const(flags: frozenset) -> dict:
-    return {f: z3.BoolVal(f in flags) for f in FLAGS}
+    """The flags `name` (GFP_ATOMIC / GFP_KERNEL) expands to in symbolic `era`: read
+    off the one table, `model.allocator.gfp_flags`, for each gfp naming's range of
+    era indices."""
+    ranges = (("3.2", era < ERA_4_4), ("4.4", z3.And(era >= ERA_4_4, era < ERA_6_3)), ("6.3", era >= ERA_6_3))
+    out = {}
+    for f in FLAGS:
+        conds = [c for naming, c in ranges if f in gfp_flags(name, naming)]
+        out[f] = z3.simplify(z3.Or(conds)) if conds else z3.BoolVal(False)
+    return out
 
 
 def may_direct_reclaim(g: dict, era, pf_memalloc) -> z3.BoolRef:

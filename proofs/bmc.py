@@ -121,7 +121,6 @@ class System:
         self.pos = w.pos
         self.slot_of = {k: s.index for k, s in seen.items()}
         self.calls = sorted({p.enter[0] for p in w.pos.values() if p.enter})
-        self.enter_of = {p.enter[0]: p.enter for p in w.pos.values() if p.enter}
 
     def concrete(self, c, prog):
         return tuple(("free", self.free_page[(c, it[1])]) if it[0] == "free" else it for it in prog)
@@ -167,23 +166,6 @@ class State:
 
     def at(self, s: int, q: int):
         return self.pcs[s].get(q, z3.BoolVal(False))
-
-    def flat(self) -> dict:
-        out = {}
-        for name, val in vars(self).items():
-            _flatten(name, val, out)
-        return out
-
-
-def _flatten(name, val, out):
-    if isinstance(val, dict):
-        for k, v in val.items():
-            _flatten(f"{name}[{k}]", v, out)
-    elif isinstance(val, list):
-        for i, v in enumerate(val):
-            _flatten(f"{name}[{i}]", v, out)
-    else:
-        out[name] = val
 
 
 def _pname(q):

@@ -147,7 +147,7 @@ class StepChecker:
                     out.append(f"{where}: shared mask {s_} cpu{c}")
         if self._holder(vals[("mutex",)]) != k.mutex:
             out.append(f"{where}: pcpu_drain_mutex holder")
-        for call, snap, _ in mons[0][1]:
+        for call, snap, _ in mons[0].owed:
             for c in range(h.ncpus):
                 for z in range(h.nzones):
                     want = len(set(snap) & set(k.pcp[c][z]))

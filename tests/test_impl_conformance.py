@@ -41,6 +41,36 @@ def test_an_implementation_that_raises_is_refuted_on_returns(tmp_path):
     assert rc == 1
 
 
+def test_an_implementation_that_calls_sys_exit_is_refuted_not_obeyed(tmp_path):
+    """sys.exit() inside a drain ends that call (`returns` refuted, crash kind `exit`), not the check."""
+    rc, row = _run("CallsExit", tmp_path)
+    assert row["returns"]["verdict"] == "refuted"
+    assert "called sys.exit(3)" in row["returns"]["reason"]
+    assert rc == 1
+
+
+def test_our_own_variants_run_unsandboxed_so_their_bugs_surface():
+    """The runtime trusts the corpus: an exception in a built-in variant propagates (a bug to see),
+    while the same code loaded as an outside implementation gets a verdict."""
+    from model.runtime import Runtime
+    from model.sandbox import Outside
+    from model.scenario import Scenario
+    from impls.examples import Raises
+    scn = Scenario(ncpus=2, zone_names=("DMA32",), high=4, batch=2, page_zone=(0,), placement=(("pcp", 1),),
+                   programs=((("drain", None),), ()))
+    rt = Runtime(scn, Raises(), False)
+    node = rt.initial_node()
+    with pytest.raises(RuntimeError, match="oops"):
+        while rt.enabled(node):
+            node = rt.step(node, rt.enabled(node)[0]).node
+    rt = Runtime(scn, Outside(Raises()), False)
+    node, events = rt.initial_node(), []
+    while rt.enabled(node):
+        st = rt.step(node, rt.enabled(node)[0])
+        node, events = st.node, events + list(st.events)
+    assert [e.why for e in events if e.kind == "crash"] == ["exception"]
+
+
 def test_an_implementation_that_never_yields_is_refuted_not_hung(tmp_path):
     """A drain looping without a scheduling point is cut by the watchdog: `returns` refuted."""
     rc, row = _run("NeverYields", tmp_path)

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from drainverify.cli import main
-from kernelsrc import KernelInputError
 from kernelsrc.unit import prepare
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "kernel"

@@ -2,6 +2,8 @@
 no_reclaim_recursion."""
 from __future__ import annotations
 
+from typing import NamedTuple, Optional
+
 from ..allocator import SLOW_PATH
 from ..events import call_name
 from ..footprint import ANY, EMPTY  # noqa: F401
@@ -17,10 +19,20 @@ def _allocation_absent(variant, offstack, absent: str, onstack: str):
     return None
 
 
+class AllocRec(NamedTuple):
+    """fallback_is_broadcast: one call in flight."""
+    outcome: Optional[str]  # None before the allocation, then ok | fail | onstack
+    frees: int              # free_cpumask_var() calls
+    targeted: frozenset     # CPUs delivered to or drained
+    zone: Optional[int]
+    online: Optional[int]   # the last cpu_online_mask it loaded (None before any)
+
+
 class FallbackIsBroadcast(Property):
     kinds = frozenset({"call", "mask_alloc", "mask_free", "ipi", "drain", "work", "remote_drain", "local_run",
                        "online_read", "return"})
     name = "fallback_is_broadcast"
+    short = "fallback"           # its column in the text matrix
     claim = ("when the mask allocation fails the drain IPIs every online CPU and empties what the "
              "broadcast empties; the mask is freed iff it was allocated")
     judged_on = "variants that allocate"
@@ -30,7 +42,7 @@ class FallbackIsBroadcast(Property):
         return _allocation_absent(variant, offstack, "no cpumask is allocated on the drain path",
                                   "the mask is on the stack, nothing can fail")
 
-    # per call: (call, (outcome, frees, targeted, zone, online)): online is the last
+    # per call: (call, AllocRec): online is the last
     # cpu_online_mask the call loaded (None before any): a CPU that comes up after the
     # fallback's load is not one the broadcast would have IPI'd (DESIGN.md §2)
     def footprint(self, rt, i, m, ev):
@@ -43,7 +55,7 @@ class FallbackIsBroadcast(Property):
     def on_event(self, rt, m, ev, k, out):
         kind = ev.kind
         if kind == "call":
-            return m + ((ev.call, (None, 0, frozenset(), ev.zone, None)),)
+            return m + ((ev.call, AllocRec(None, 0, frozenset(), ev.zone, None)),)
         rec = _get(m, ev.call) if ev.call is not None else None
         if rec is None:
             return m
@@ -79,12 +91,13 @@ class FallbackIsBroadcast(Property):
             return _del(m, ev.call)
         else:
             return m
-        return _set_replace(m, ev.call, (outcome, frees, targeted, zone, online))
+        return _set_replace(m, ev.call, AllocRec(outcome, frees, targeted, zone, online))
 
 
 class NoReclaimRecursion(Property):
     kinds = frozenset({"call", "return", "mask_alloc", "reclaim_enter"})
     name = "no_reclaim_recursion"
+    short = "no-recurse"           # its column in the text matrix
     claim = ("no allocation made on the drain path can enter direct reclaim, so reclaim never "
              "nests")
     judged_on = "calls from the direct-reclaim path"

@@ -66,6 +66,7 @@ def _del(tup, key):
 
 class Property:
     name = "?"
+    short = ""           # its column in the text matrix (at most 10 characters)
     claim = ""
     judged_on = ""
     witness = ""

@@ -2,14 +2,25 @@
 misses_only_late_arrivals, entry_snapshot_drained, ipi_only_where_pages."""
 from __future__ import annotations
 
+from typing import NamedTuple, Optional
+
 from ..events import call_name
 from ..footprint import ANY, EMPTY  # noqa: F401
 from .base import (mon, rec_fp, Property, _del, _get, _page_where, _req, _set_replace, _visible_pages, _zn, _zones_text,
                    broadcast_reference, compare_to_reference)
 
 
+class Quiet(NamedTuple):
+    """quiescent_equivalence: the lone call being judged."""
+    call: tuple
+    zone: Optional[int]
+    expected: tuple         # broadcast_reference() of the state at the call
+    had_pages: bool         # it started with something to drain (the witness)
+
+
 class QuiescentEquivalence(Property):
     name = "quiescent_equivalence"
+    short = "quiescent"           # its column in the text matrix
     claim = ("with nothing else running, the drain leaves exactly the state the broadcast drain "
              "of the same zone(s) leaves")
     judged_on = "single calls, no concurrency (allocation failures allowed)"
@@ -17,7 +28,7 @@ class QuiescentEquivalence(Property):
 
     # judged on every call that starts with nothing else running (no other task or
     # hotplug alive) and stays alone until it returns
-    # m: () when not tracking, else (call, zone, expected state)
+    # m: () when not tracking, else a Quiet
     def footprint(self, rt, i, m, ev):
         if ev.kind == "call" and ev.what == "drain" and not m:
             return frozenset({mon(i), ("A",), ANY}), frozenset({mon(i)})
@@ -32,14 +43,14 @@ class QuiescentEquivalence(Property):
                 return m
             req = _req(rt, ev.zone)
             had = self.name not in rt.witnessed and any(k.pcp[c][z] for c in k.online_cpus() for z in req)
-            return (ev.call, ev.zone, broadcast_reference(k, req), had)
+            return Quiet(ev.call, ev.zone, broadcast_reference(k, req), had)
         if not m:
             return m
-        if ev.call != m[0]:
+        if ev.call != m.call:
             return ()               # something else ran: no longer a quiescent call
         if ev.kind == "return":
-            _, zone, exp, had = m
-            if had:                 # judged on a call that had something to drain
+            zone, exp = m.zone, m.expected
+            if m.had_pages:                 # judged on a call that had something to drain
                 out.append(("witness", self.witness))
             diff, pages = compare_to_reference(rt, k, exp)
             if diff:
@@ -49,17 +60,30 @@ class QuiescentEquivalence(Property):
         return m
 
 
+class LateRec(NamedTuple):
+    """misses_only_late_arrivals: one call in flight."""
+    zone: Optional[int]
+    saw: frozenset          # CPUs whose count the scan read non-zero
+    scanned: frozenset      # (cpu, zone) pairs scanned
+    targeted: frozenset     # CPUs it delivered to (or drained)
+    unscanned_had: frozenset   # unscanned CPUs holding pages when it decided
+    decided: bool
+    gone: frozenset         # CPUs offline at its online-mask load or since
+    landed: bool            # a page arrived while it was in flight (the witness)
+
+
 class MissesOnlyLateArrivals(Property):
     kinds = frozenset({"call", "free", "refill", "offline", "scan", "ipi", "work", "drain", "remote_drain",
                        "local_run", "online_read", "return"})
     name = "misses_only_late_arrivals"
+    short = "late-only"           # its column in the text matrix
     claim = ("a CPU the drain does not IPI had no pages in the requested zones when the drain "
              "scanned it: the masked drain empties what the broadcast empties, except pages that "
              "arrived after their CPU was scanned")
     judged_on = "every call that scans or delivers"
     witness = "a page landed on a pcp list while a drain call was in flight"
 
-    # per call: (call, (zone, saw, scanned, targeted, unscanned_had, decided, gone))
+    # per call: (call, LateRec)
     def footprint(self, rt, i, m, ev):
         kind = ev.kind
         if kind == "call":
@@ -79,14 +103,14 @@ class MissesOnlyLateArrivals(Property):
     def on_event(self, rt, m, ev, k, out):
         kind = ev.kind
         if kind == "call":
-            return m + ((ev.call, (ev.zone, frozenset(), frozenset(), frozenset(), frozenset(), False, frozenset(),
-                                   False)),)
+            return m + ((ev.call, LateRec(ev.zone, frozenset(), frozenset(), frozenset(), frozenset(), False,
+                                          frozenset(), False)),)
         if kind in ("free", "refill") and m:
             if self.name in rt.witnessed:      # `landed` only serves the witness
                 return m
-            return tuple((c, r[:7] + (True,)) for c, r in m)
+            return tuple((c, r._replace(landed=True)) for c, r in m)
         if kind == "offline":
-            return tuple((c, r[:6] + (r[6] | {ev.cpu},) + r[7:]) for c, r in m)
+            return tuple((c, r._replace(gone=r.gone | {ev.cpu})) for c, r in m)
         rec = _get(m, ev.call) if ev.call is not None else None
         if rec is None:
             return m
@@ -122,27 +146,39 @@ class MissesOnlyLateArrivals(Property):
             return _del(m, ev.call)
         else:
             return m
-        return _set_replace(m, ev.call, (zone, saw, scanned, targeted, unscanned, decided, gone, landed))
+        return _set_replace(m, ev.call, LateRec(zone, saw, scanned, targeted, unscanned, decided, gone, landed))
+
+
+class Owed(NamedTuple):
+    """entry_snapshot_drained: what one call owes."""
+    call: tuple
+    pages: frozenset        # on a pcp list at the call, not allocated or drained since
+    overlapped: bool        # owed pages while another call was in flight (the witness)
+
+
+class EntryState(NamedTuple):
+    active: tuple           # calls in flight (kept only until the witness is reached)
+    owed: tuple             # Owed, in call order
 
 
 class EntrySnapshotDrained(Property):
     kinds = frozenset({"call", "drain", "spill", "offline", "alloc", "return"})
     name = "entry_snapshot_drained"
+    short = "entry-snap"           # its column in the text matrix
     claim = ("every page on an online CPU's pcp list (requested zones) when the drain is called, "
              "and not allocated since, has gone back to buddy before the call returns")
     judged_on = ("calls owed a complete drain: all calls before v4.11; zone calls from v4.11 "
                  "(a NULL-zone call that loses the trylock returns by design)")
     witness = "a call owed pages while another drain call was in flight"
 
-    # m: (active calls, ((call, owed pages), ...))
     def init(self, rt, k):
-        return ((), ())
+        return EntryState((), ())
 
     def footprint(self, rt, i, m, ev):
         kind = ev.kind
         if kind == "alloc" and ev.page is None:
             return EMPTY
-        if kind in ("drain", "spill", "offline", "alloc") and not m[1]:
+        if kind in ("drain", "spill", "offline", "alloc") and not m.owed:
             return frozenset({mon(i)}), frozenset()
         return frozenset({mon(i), ("O",), ("L", "*"), ("B", "*"), ("H", "*"), ("S", "*")}), frozenset({mon(i)})
 
@@ -154,43 +190,52 @@ class EntrySnapshotDrained(Property):
                 if rt.variant.owes_null_zone or ev.zone is not None:
                     req = _req(rt, ev.zone)
                     snap = frozenset(p for c in k.online_cpus() for z in req for p in _visible_pages(k, c, z))
-                    owed = owed + ((ev.call, snap, False),)
-                return (active, owed)
+                    owed = owed + (Owed(ev.call, snap, False),)
+                return EntryState(active, owed)
             active = active + (ev.call,)
-            owed = tuple((c, s, w or (bool(s) and len(active) > 1)) for c, s, w in owed)
+            owed = tuple(Owed(c, s, w or (bool(s) and len(active) > 1)) for c, s, w in owed)
             if rt.variant.owes_null_zone or ev.zone is not None:
                 req = _req(rt, ev.zone)
                 snap = frozenset(p for c in k.online_cpus() for z in req for p in _visible_pages(k, c, z))
-                owed = owed + ((ev.call, snap, bool(snap) and len(active) > 1),)
-            return (active, owed)
+                owed = owed + (Owed(ev.call, snap, bool(snap) and len(active) > 1),)
+            return EntryState(active, owed)
         if kind in ("drain", "spill", "offline"):
             gone = set(ev.pages)
         elif kind == "alloc" and ev.page is not None:
             gone = {ev.page}
         elif kind == "return":
             active = tuple(c for c in active if c != ev.call)
-            rec = [o for o in owed if o[0] == ev.call]
-            owed = tuple(o for o in owed if o[0] != ev.call)
-            if rec and rec[0][2]:   # judged on a call owed pages that overlapped another
+            rec = [o for o in owed if o.call == ev.call]
+            owed = tuple(o for o in owed if o.call != ev.call)
+            if rec and rec[0].overlapped:   # judged on a call owed pages that overlapped another
                 out.append(("witness", self.witness))
-            if rec and rec[0][1]:
-                p = min(rec[0][1])
+            if rec and rec[0].pages:
+                p = min(rec[0].pages)
                 where = _page_where(rt, k, p)
                 where = "has vanished" if where == "nowhere" else f"is still on {where}"
                 out.append(("violation", f"p{p} was on a pcp list when {call_name(ev.call)} was called and "
                                          f"{where} when it returns", {"pages": (p,)}))
-            return (active, owed)
+            return EntryState(active, owed)
         else:
             return m
         if not owed:
             return m
-        owed = tuple((c, s - gone, w) for c, s, w in owed)
-        return (active, owed)
+        owed = tuple(Owed(c, s - gone, w) for c, s, w in owed)
+        return EntryState(active, owed)
+
+
+class IpiRec(NamedTuple):
+    """ipi_only_where_pages: one call in flight."""
+    zone: Optional[int]
+    saw: frozenset          # CPUs whose count the scan read non-zero
+    scanned: frozenset      # CPUs scanned (any requested zone)
+    fallback: bool          # its mask allocation failed
 
 
 class IpiOnlyWherePages(Property):
     kinds = frozenset({"call", "scan", "mask_alloc", "ipi", "work", "return"})
     name = "ipi_only_where_pages"
+    short = "ipi-only"           # its column in the text matrix
     claim = ("outside the allocation-failure fallback and force_all_cpus, a CPU receives the drain "
              "(IPI or work item) only if it held pages in the requested zones when this drain "
              "decided to target it")
@@ -202,7 +247,7 @@ class IpiOnlyWherePages(Property):
             return "sends no IPI or work item: the caller drains remote lists itself"
         return None
 
-    # per call: (call, (zone, saw, scanned cpus, fallback))
+    # per call: (call, IpiRec)
     def footprint(self, rt, i, m, ev):
         kind = ev.kind
         if ev.call is None:
@@ -216,7 +261,7 @@ class IpiOnlyWherePages(Property):
     def on_event(self, rt, m, ev, k, out):
         kind = ev.kind
         if kind == "call":
-            return m + ((ev.call, (ev.zone, frozenset(), frozenset(), False)),)
+            return m + ((ev.call, IpiRec(ev.zone, frozenset(), frozenset(), False)),)
         rec = _get(m, ev.call) if ev.call is not None else None
         if rec is None:
             return m
@@ -252,4 +297,4 @@ class IpiOnlyWherePages(Property):
             return _del(m, ev.call)
         else:
             return m
-        return _set_replace(m, ev.call, (zone, saw, scanned, fallback))
+        return _set_replace(m, ev.call, IpiRec(zone, saw, scanned, fallback))

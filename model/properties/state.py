@@ -2,6 +2,8 @@
 disabled_pcp_left_empty, zone_scoped."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from ..events import call_name
 from ..footprint import ANY, EMPTY  # noqa: F401
 from .base import mon, rec_fp, Property, _del, _get, _zn
@@ -10,6 +12,7 @@ from .base import mon, rec_fp, Property, _del, _get, _zn
 class Conservation(Property):
     kinds = frozenset({"drain"})
     name = "conservation"
+    short = "conserv"           # its column in the text matrix
     claim = ("every page is in exactly one place (buddy, one pcp list, allocated) and each "
              "pcp->count equals its list's length")
     judged_on = "every state outside an IRQs-off section"
@@ -67,6 +70,7 @@ class Conservation(Property):
 class Returns(Property):
     kinds = frozenset({"call", "return", "crash", "hang"})
     name = "returns"
+    short = "returns"           # its column in the text matrix
     claim = "every drain call returns (no deadlock, no endless loop, no crash)"
     judged_on = "every call"
     witness = "a drain call returned while another drain call was in flight"
@@ -98,9 +102,19 @@ class Returns(Property):
             out.append(("violation", f"deadlock: {who}", {"why": "deadlock"}))
 
 
+class DisableState(NamedTuple):
+    """disabled_pcp_left_empty."""
+    returned: frozenset     # zones whose disable-then-drain call has returned
+    straddled: bool         # an operation straddled a disable (the witness)
+    pending: frozenset      # (cpu, zone) allocations that loaded the batch and have not refilled
+    straddling: frozenset   # those of pending that a disable overtook
+    active: tuple           # (call, zone it disabled or None) of disable calls in flight
+
+
 class DisabledPcpLeftEmpty(Property):
     kinds = frozenset({"call", "read_batch", "disable", "alloc", "scan", "return"})
     name = "disabled_pcp_left_empty"
+    short = "disabled"           # its column in the text matrix
     claim = ("once disable-then-drain has returned and every operation in flight has finished, "
              "no pcp list of that zone holds a page (what memory offline relies on)")
     judged_on = "disable-then-drain calls"
@@ -110,9 +124,8 @@ class DisabledPcpLeftEmpty(Property):
     def judges_scenario(self, scenario):
         return any(it[0] == "disable" for _, it in scenario.calls)
 
-    # m: (disabled zones returned, pending (cpu, zone) alloc sections, straddling, active disable calls)
     def init(self, rt, k):
-        return (frozenset(), frozenset(), frozenset(), ())
+        return DisableState(frozenset(), False, frozenset(), frozenset(), ())
 
     def footprint(self, rt, i, m, ev):
         kind = ev.kind
@@ -123,38 +136,35 @@ class DisabledPcpLeftEmpty(Property):
         return frozenset({mon(i), ("C", "*")}), frozenset({mon(i)})
 
     def on_event(self, rt, m, ev, k, out):
-        done, pending, straddle, active = m
         kind = ev.kind
         if kind == "call" and ev.what == "disable":
-            return (done, pending, straddle, active + ((ev.call, None),))
+            return m._replace(active=m.active + ((ev.call, None),))
         if kind == "read_batch":
-            if self.name in rt.witnessed:      # pending/straddle only serve the witness
+            if self.name in rt.witnessed:      # pending/straddling only serve the witness
                 return m
-            return (done, pending | {(ev.cpu, ev.zone)}, straddle, active)
+            return m._replace(pending=m.pending | {(ev.cpu, ev.zone)})
         if kind == "disable":
-            active = tuple((c, ev.zone if c == ev.call else z) for c, z in active)
-            return (done, pending, straddle | {p for p in pending if p[1] == ev.zone}, active)
+            return m._replace(active=tuple((c, ev.zone if c == ev.call else z) for c, z in m.active),
+                              straddling=m.straddling | {p for p in m.pending if p[1] == ev.zone})
         if kind == "alloc":
             key = (ev.cpu, ev.zone)
-            if key in straddle:
-                done = done | {"witness"}
-            return (done, pending - {key}, straddle - {key}, active)
-        if kind == "scan" and active and ev.call in dict(active) and rt.tso:
+            return m._replace(straddled=m.straddled or key in m.straddling, pending=m.pending - {key},
+                              straddling=m.straddling - {key})
+        if kind == "scan" and m.active and ev.call in dict(m.active) and rt.tso:
             if self.name not in rt.witnessed and k.view_count(ev.target, ev.target, ev.zone) != ev.value:
-                done = done | {"witness"}
-            return (done, pending, straddle, active)
-        if kind == "return" and ev.call in dict(active):
-            z = dict(active)[ev.call]
-            done = done if z is None else done | {z}
-            return (done, pending, straddle, tuple(a for a in active if a[0] != ev.call))
+                return m._replace(straddled=True)
+            return m
+        if kind == "return" and ev.call in dict(m.active):
+            z = dict(m.active)[ev.call]
+            return m._replace(returned=m.returned if z is None else m.returned | {z},
+                              active=tuple(a for a in m.active if a[0] != ev.call))
         return m
 
     def on_final(self, rt, m, node, blocked, out):
-        done = m[0]
-        zones = sorted(z for z in done if z != "witness")
+        zones = sorted(m.returned)
         if blocked or not zones:
             return
-        if "witness" in done:       # judged after an operation straddled the disable
+        if m.straddled:             # judged after an operation straddled the disable
             out.append(("witness", self.witness_tso if rt.tso else self.witness))
         k = node.k.committed()
         for z in zones:
@@ -167,9 +177,16 @@ class DisabledPcpLeftEmpty(Property):
                     return
 
 
+class ZoneRec(NamedTuple):
+    """zone_scoped: one zone call in flight."""
+    zone: int
+    others_held: bool       # another zone's list held pages at the call (the witness)
+
+
 class ZoneScoped(Property):
     kinds = frozenset({"call", "drain", "return"})
     name = "zone_scoped"
+    short = "zone"           # its column in the text matrix
     claim = "a drain for one zone leaves other zones' pcp lists alone"
     judged_on = "zone calls"
     witness = "a zone call ran while another zone's pcp list held pages"
@@ -198,10 +215,10 @@ class ZoneScoped(Property):
         if kind == "call" and ev.zone is not None:
             others = self.name not in rt.witnessed and \
                 any(k.pcp[c][z] for c in range(k.ncpus) for z in range(k.nzones) if z != ev.zone)
-            return m + ((ev.call, (ev.zone, others)),)
+            return m + ((ev.call, ZoneRec(ev.zone, others)),)
         if kind == "drain" and ev.pages and ev.call is not None:
             rec = _get(m, ev.call)
-            z = rec[0] if rec is not None else None
+            z = rec.zone if rec is not None else None
             if z is not None and ev.zone != z:
                 by = f"cpu{ev.cpu}"
                 out.append(("violation", f"{call_name(ev.call)} asked to drain {_zn(rt, z)} but {by} drained "
@@ -210,7 +227,7 @@ class ZoneScoped(Property):
             return m
         if kind == "return":
             rec = _get(m, ev.call)
-            if rec is not None and rec[1]:   # judged on a call with other zones' pages about
+            if rec is not None and rec.others_held:   # judged on a call with other zones' pages about
                 out.append(("witness", self.witness))
             return _del(m, ev.call)
         return m

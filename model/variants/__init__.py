@@ -15,8 +15,6 @@ _CLASSES = (
 )
 
 CORPUS: dict[str, Variant] = {cls.name: cls() for cls in _CLASSES}
-for _v in CORPUS.values():
-    _v.builtin = True          # our own code: no watchdog, errors are bugs to see
 NAMES = tuple(CORPUS)
 
 
@@ -34,7 +32,9 @@ _IMPLS: dict = {}
 
 def load_impl(spec: str) -> Variant:
     """Import `module:Name` (module importable from the current directory or
-    PYTHONPATH); Name is a Variant subclass or instance (docs/implementing.md)."""
+    PYTHONPATH); Name is a Variant subclass or instance (docs/implementing.md).
+    Returns it wrapped in the sandbox outside code runs in (model/sandbox.py)."""
+    from ..sandbox import Outside
     import importlib
     import os
     import sys
@@ -54,14 +54,16 @@ def load_impl(spec: str) -> Variant:
         impl = obj() if isinstance(obj, type) else obj
     except Exception as exc:
         raise ImplLoadError(f"cannot instantiate {spec}: {type(exc).__name__}: {exc}") from None
+    if isinstance(impl, Outside):          # a loader that sandboxed it already (cshim.load)
+        impl = impl.impl
     if not callable(getattr(impl, "drain_all_pages", None)):
         raise ImplLoadError(f"{spec} has no drain_all_pages(rt, cpu, zone, depth, force) generator method")
     if not isinstance(impl, Variant):
         # borrow the protocol's defaults (flags, handler table, disable-then-drain)
         impl.__class__ = type(type(impl).__name__, (type(impl), Variant), {})
     impl.name = spec
-    _IMPLS[spec] = impl
-    return impl
+    _IMPLS[spec] = Outside(impl)
+    return _IMPLS[spec]
 
 
 def get(name: str) -> Variant:

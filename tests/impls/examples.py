@@ -1,6 +1,6 @@
 """Outside implementations of drain_all_pages(), written only from docs/implementing.md."""
 from model import kernel as K
-from model.variants.base import Variant, cpus_in, on_each_cpu, on_each_cpu_mask
+from model.variants.base import Variant, cpus_in, on_each_cpu_mask
 
 
 class MaskedDrain(Variant):
@@ -22,6 +22,12 @@ class Raises(Variant):
     def drain_all_pages(self, rt, cpu, zone, depth, force):
         yield K.ReadPcpCount(cpu, 0)
         raise RuntimeError("oops in the drain")
+
+
+class CallsExit(Variant):
+    def drain_all_pages(self, rt, cpu, zone, depth, force):
+        yield K.ReadPcpCount(cpu, 0)
+        raise SystemExit(3)
 
 
 class NeverYields(Variant):

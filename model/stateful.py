@@ -1,5 +1,8 @@
 """The Hypothesis driver: a rule-based state machine over the model's runtime.
 
+Used by `pytest properties/` (properties/test_stateful.py) and by
+`drainverify check --engine hypothesis` (drainverify/random_engine.py).
+
 Rules add work to idle CPUs -- a free, an allocation, a drain call (NULL zone or
 one zone), a drain from direct reclaim, "disable then drain", CPU hotplug -- and a
 `schedule` rule picks which enabled actor (and which outcome: an allocation that
@@ -19,11 +22,11 @@ from collections import defaultdict
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
-from model.config import ZONE_NAMES
-from model.format import lanes
-from model.history import replay, to_artifact
-from model.runtime import Actor, Node, Runtime
-from model.scenario import Scenario
+from .config import ZONE_NAMES
+from .format import lanes
+from .history import replay, to_artifact
+from .runtime import Actor, Node, Runtime
+from .scenario import Scenario
 
 #: (variant, offstack, property) -> reached?  /  cases and steps run
 WITNESSES: dict = defaultdict(bool)
@@ -55,8 +58,9 @@ class Violation(AssertionError):
 
 
 def make_machine(variant, offstack: bool, props, memory_model: str = "sc", max_cpus: int = 3,
-                 max_pages: int = 3, max_zones: int = 2):
-    """A state machine class checking `props` on `variant`."""
+                 max_pages: int = 3, max_zones: int = 2, hotplug: bool = True, replay_cmd: str | None = None):
+    """A state machine class checking `props` on `variant` (hotplug: whether runs may
+    take a CPU down or up; replay_cmd: the command the artifacts name)."""
     prop_names = [p.name for p in props]
     key = (variant.name, offstack, memory_model)
 
@@ -90,7 +94,8 @@ def make_machine(variant, offstack: bool, props, memory_model: str = "sc", max_c
                 prog += data.draw(st.lists(item, max_size=2), label=f"cpu{c} program")
                 self.items.append(prog)
             self.hotplug = []
-            self.allow_hotplug = ncpus > 1 and data.draw(st.booleans(), label="hotplug")
+            self.retired = set()
+            self.allow_hotplug = hotplug and ncpus > 1 and data.draw(st.booleans(), label="hotplug")
             self.scn = Scenario(ncpus, ZONE_NAMES[:nzones], high, batch, page_zone, placement,
                                 tuple(tuple(p) for p in self.items), hotplug_possible=self.allow_hotplug)
             self.rt = Runtime(self.scn, variant, offstack, memory_model, properties=props)
@@ -116,8 +121,20 @@ def make_machine(variant, offstack: bool, props, memory_model: str = "sc", max_c
             a = Actor(("task", cpu), ("task", (item,)), 0, cpu, None, self.ncalls[cpu])
             self.node = Node(self.node.k, tuple(sorted(self.node.actors + (a,))), self.node.mons)
 
-        def _cpu(self, data):
-            return data.draw(st.integers(0, self.scn.ncpus - 1), label="cpu")
+        def _ready(self):
+            """CPUs online with no task running, never taken down: where a rule may add work.
+            (A scenario's task runs its items back to back and a CPU goes down once its
+            task is done, so a run stays replayable only if a CPU that went down gets no
+            more work.)"""
+            return [c for c in range(self.scn.ncpus)
+                    if c not in self.retired and self._idle(c) and self.node.k.is_online(c)]
+
+        def _freeable(self, c):
+            """Pages cpu c held at the start and holds still (a scenario frees only those)."""
+            return [p for p in self.node.k.held[c] if self.scn.placement[p] == ("held", c)]
+
+        def _holding(self):
+            return [c for c in self._ready() if self._freeable(c)]
 
         def _zone(self, data, allow_null):
             zs = list(range(self.scn.nzones))
@@ -126,47 +143,45 @@ def make_machine(variant, offstack: bool, props, memory_model: str = "sc", max_c
             return data.draw(st.sampled_from(zs), label="zone")
 
         def _ready_cpu(self, data):
-            """Draw a CPU; None unless it is online with no task running."""
-            cpu = self._cpu(data)
-            return cpu if self._idle(cpu) and self.node.k.is_online(cpu) else None
+            return data.draw(st.sampled_from(self._ready()), label="cpu")
 
+        def _can_toggle(self):
+            return [c for c in range(1, self.scn.ncpus) if self._idle(c)] \
+                if self.allow_hotplug and not any(a.aid[0] == "hotplug" for a in self.node.actors) else []
+
+        @precondition(lambda self: bool(self._holding()))
         @rule(data=st.data())
         def free(self, data):
-            cpu = self._ready_cpu(data)
-            if cpu is not None and self.node.k.held[cpu]:
-                self._spawn(cpu, ("free", self.node.k.held[cpu][0]))
+            cpu = data.draw(st.sampled_from(self._holding()), label="cpu")
+            self._spawn(cpu, ("free", self._freeable(cpu)[0]))
 
+        @precondition(lambda self: bool(self._ready()))
         @rule(data=st.data())
         def alloc(self, data):
-            cpu = self._ready_cpu(data)
-            if cpu is not None:
-                self._spawn(cpu, ("alloc", self._zone(data, False)))
+            self._spawn(self._ready_cpu(data), ("alloc", self._zone(data, False)))
 
+        @precondition(lambda self: bool(self._ready()))
         @rule(data=st.data())
         def drain(self, data):
-            cpu = self._ready_cpu(data)
-            if cpu is not None:
-                self._spawn(cpu, ("drain", self._zone(data, True)))
+            self._spawn(self._ready_cpu(data), ("drain", self._zone(data, True)))
 
+        @precondition(lambda self: bool(self._ready()))
         @rule(data=st.data())
         def reclaim_drain(self, data):
-            cpu = self._ready_cpu(data)
-            if cpu is not None:
-                self._spawn(cpu, ("reclaim_drain", None))
+            self._spawn(self._ready_cpu(data), ("reclaim_drain", None))
 
+        @precondition(lambda self: bool(self._ready()))
         @rule(data=st.data())
         def disable(self, data):
-            cpu = self._ready_cpu(data)
-            if cpu is not None:
-                self._spawn(cpu, ("disable", self._zone(data, False)))
+            self._spawn(self._ready_cpu(data), ("disable", self._zone(data, False)))
 
+        @precondition(lambda self: bool(self._can_toggle()))
         @rule(data=st.data())
         def hotplug_toggle(self, data):
-            cpu = self._cpu(data)
-            if not self.allow_hotplug or cpu == 0 or any(a.aid[0] == "hotplug" for a in self.node.actors) or not self._idle(cpu):
-                return
+            cpu = data.draw(st.sampled_from(self._can_toggle()), label="cpu")
             what = "offline" if self.node.k.is_online(cpu) else "online"
             self.hotplug.append((what, cpu))
+            self.retired.add(cpu)
             a = Actor(("hotplug",), ("hotplug", ((what, cpu),)), 0, None, None)
             self.node = Node(self.node.k, tuple(sorted(self.node.actors + (a,))), self.node.mons)
 
@@ -236,8 +251,8 @@ def make_machine(variant, offstack: bool, props, memory_model: str = "sc", max_c
                            hotplug_possible=self.allow_hotplug)
             prop = next(p for p in props if p.name == name)
             choices = list(self.choices)
-            cmd = (f"drainverify replay FILE  (this run: pytest properties/ --variant {variant.name}; "
-                   f"DRAINVERIFY_PROFILE=dev replays it first from .hypothesis/)")
+            cmd = replay_cmd or (f"drainverify replay FILE  (this run: pytest properties/ --variant {variant.name}; "
+                                 f"DRAINVERIFY_PROFILE=dev replays it first from .hypothesis/)")
 
             def build():
                 h = replay(variant, scn, offstack, memory_model, choices, props=[prop], run_to_end=False)
