@@ -24,6 +24,14 @@ def test_every_configuration_says_what_it_covers_and_has_every_row():
                     assert cell.get("reason") and "REVIEW" not in cell["reason"], (name, v, p)
 
 
+def test_every_property_is_refuted_by_some_variant_of_the_corpus():
+    """No property passes everywhere: each is expected to fail on at least one variant of the
+    default configuration (and properties/test_exhaustive_manifest.py checks that it does)."""
+    rows = manifest.configuration("default")["variants"]
+    for p in NAMES:
+        assert any(row[p]["verdict"] == "refuted" for row in rows.values()), p
+
+
 def test_list_configs_names_each_with_what_it_covers(capsys):
     assert main(["list", "--configs"]) == 0
     out = capsys.readouterr().out
