@@ -323,7 +323,7 @@ class CVariant(Variant):
             yield K.FreeCpumaskVar()
             return 0
         if op == "DISABLE":
-            yield K.ZonePcpDisable(req.b)
+            yield from K.zone_pcp_disable(rt, req.b)
             return 0
         raise CrashedInC(f"cshim: unknown request {op} (at step {step})", "shim")
 

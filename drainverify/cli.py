@@ -60,6 +60,9 @@ def _config_flags(p):
     g.add_argument("--offstack", default=d.offstack, help="CONFIG_CPUMASK_OFFSTACK: y, n or both (default both)")
     g.add_argument("--memory-model", default=None, help="sc (default) or tso")
     g.add_argument("--seed", type=int, default=d.seed, help="seed for the randomised engines (default 0)")
+    g.add_argument("--env", action="append", default=None, metavar="OPTION",
+                   help="an environment option (repeatable): no-free-clamp (the free path before 88e8ac11d2ea), "
+                        "two-step-high-batch (high and batch stored apart); model/environment.py")
     g.add_argument("--reduction", default=d.reduction,
                    help="none (default) or sleep: sleep sets in the exhaustive driver (same verdicts and "
                         "counterexamples, fewer transitions)")
@@ -89,8 +92,14 @@ def _config(a) -> Config:
         if v is not None and v != bound.get(f):
             bound[f] = v
             extended.append(f"--{f.replace('_', '-')} {v}")
+    from model.environment import UnknownEnvironment, validate as env_names
+    try:
+        env = env_names(getattr(a, "env", None))
+    except UnknownEnvironment as exc:
+        raise ConfigError(str(exc)) from None
+    extended += [f"--env {n}" for n in env]
     return Config(**bound, offstack=a.offstack, seed=a.seed, reduction=a.reduction, name=name,
-                  extended=tuple(extended)).validate()
+                  extended=tuple(extended), env=env).validate()
 
 
 _LAZY = {"cost": "expected cost of one drain per variant (Mel's question); docs/cost.md",

@@ -28,7 +28,7 @@ from model.verdicts import Verdict, verdict
 
 def bound_of(cfg: Config) -> Bound:
     return Bound(cpus=cfg.cpus, pages=cfg.pages, callers=cfg.callers, zones=cfg.zones, ops=cfg.ops,
-                 hotplug=cfg.hotplug, high=cfg.high, batch=cfg.batch, size=cfg.size)
+                 hotplug=cfg.hotplug, high=cfg.high, batch=cfg.batch, size=cfg.size, env=cfg.env)
 
 
 def settings_for(variant, cfg: Config) -> tuple[bool, ...]:
@@ -41,6 +41,7 @@ def replay_command(vname, prop, cfg: Config, offstack: bool, scn, cli: str | Non
     cmd = which if which.startswith("review ") else f"check {which}"
     hot = f" --hotplug {cfg.hotplug}" if cfg.hotplug else ""
     ops = f" --ops {cfg.ops}" if cfg.ops != 1 else ""
+    ops += "".join(f" --env {n}" for n in cfg.env)
     return (f"drainverify {cmd} --property {prop} --cpus {scn.ncpus} "
             f"--pages {scn.npages} --callers {scn.ncallers} --size {cfg.size} --zones {cfg.zones} --high {cfg.high} "
             f"--batch {cfg.batch} --offstack {'y' if offstack else 'n'} --memory-model {cfg.memory_model}{ops}{hot}")

@@ -53,6 +53,7 @@ class Config:
     memory_model: str = "sc"
     seed: int = 0
     reduction: str = "none"     # "sleep": sleep sets in the exhaustive driver (same results, fewer transitions)
+    env: tuple = ()             # environment options (model/environment.py), sorted
     name: str = "default"       # the named configuration (model/manifest.json) this one is or extends
     extended: tuple = ()        # the flags that depart from it ("--cpus 3", ...)
 
@@ -87,6 +88,12 @@ class Config:
             raise ConfigError(f"--memory-model must be sc or tso; got {self.memory_model!r}")
         if self.reduction not in REDUCTIONS:
             raise ConfigError(f"--reduction must be none or sleep; got {self.reduction!r}")
+        from .environment import UnknownEnvironment, validate
+        try:
+            if validate(self.env) != tuple(self.env):
+                raise ConfigError("env must be the sorted, distinct option names")
+        except UnknownEnvironment as exc:
+            raise ConfigError(str(exc)) from None
         return self
 
     @property
@@ -114,6 +121,8 @@ class Config:
             d["ops"] = self.ops
         if self.hotplug:
             d["hotplug"] = self.hotplug
+        if self.env:
+            d["env"] = list(self.env)
         return d
 
     def bound_dict(self) -> dict:

@@ -44,13 +44,15 @@ class Bound:
     hotplug: int = 0       # CPU hotplug steps per scenario (0: none; 1: one offline, or one online of a
                            # CPU that starts offline)
     max_states: int = 200_000
+    env: tuple = ()        # environment options (model/environment.py)
 
     def text(self) -> str:
         hot = "no CPU hotplug" if not self.hotplug else \
             f"CPU hotplug steps<={self.hotplug} (a CPU goes offline, or starts offline and comes online)"
         what = "pages+callers+ops" + ("+hotplug" if self.hotplug else "")
+        env = f"; environment: {', '.join(self.env)}" if self.env else ""
         return (f"cpus<={self.cpus}, zones={self.zones}, pages<={self.pages}, callers<={self.callers}, "
-                f"other ops<={self.ops}, {what}<={self.size}, high={self.high}, batch={self.batch}, {hot}")
+                f"other ops<={self.ops}, {what}<={self.size}, high={self.high}, batch={self.batch}, {hot}{env}")
 
 
 @dataclass
@@ -165,7 +167,8 @@ def _scenarios_of(ncpus, npages, ncallers, nops, kinds, bound, zone_names, nhot=
                         seen.add(key)
                         yield Scenario(ncpus=ncpus, zone_names=tuple(zone_names), high=bound.high,
                                        batch=bound.batch, page_zone=page_zone, placement=placement,
-                                       programs=tuple(tuple(p) for p in programs), hotplug=hot, offline=offline)
+                                       programs=tuple(tuple(p) for p in programs), hotplug=hot, offline=offline,
+                                       env=bound.env)
 
 
 def _canonical(page_zone, placement, programs, ncpus, hot=(), offline=0):

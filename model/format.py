@@ -98,6 +98,10 @@ def lanes(art: dict) -> str:
     out.append(f"config: {cfg['cpus']} CPU(s), zones {' '.join(cfg['zones'])}, {cfg['pages']} page(s), "
                f"high={cfg['high']} batch={cfg['batch']}, CONFIG_CPUMASK_OFFSTACK={cfg['offstack']}, "
                f"memory model {cfg['memory_model']}")
+    env = art["scenario"].get("env")
+    if env:
+        from .environment import text
+        out.append(f"environment: {text(env)}")
     from .scenario import Scenario
     out.append("workload: " + Scenario.from_json(art["scenario"]).describe())
     out.append("initial state:")

@@ -52,7 +52,9 @@ class History:
         return out
 
     def witnessed(self, prop: str) -> bool:
-        return any(name == prop and kind == "witness" for st in self.steps for name, kind, _, _ in st.signals)
+        """Whether the run reached `prop`'s witness (at a step or at its end)."""
+        sigs = [s for st in self.steps for s in st.signals] + list(self.final_signals)
+        return any(name == prop and kind == "witness" for name, kind, _, _ in sigs)
 
 
 class ReplayError(Exception):

@@ -408,6 +408,9 @@ KERNEL_NAMES = {
     "RmqueueReadBatch": "buffered_rmqueue()",
     "FreeHotColdPage": "free_hot_cold_page()",
     "CpuOffline": "cpu_down()",
+    "HandlerEnter": "the wait for its CPU, which is busy with IRQs off",
+    "FreePcppagesBulkSpin": "free_pcppages_bulk(), which was asked for more pages than the lists hold and "
+                            "loops forever with IRQs off (no clamp before 88e8ac11d2ea)",
 }
 
 

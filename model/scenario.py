@@ -35,6 +35,7 @@ class Scenario:
     hotplug: tuple[tuple, ...] = ()
     offline: int = 0                    # bitmask of CPUs offline at the start
     hotplug_possible: bool = False      # cpu_online_mask may change (loads are steps)
+    env: tuple = ()                     # environment options (model/environment.py)
 
     @property
     def npages(self) -> int:
@@ -66,6 +67,10 @@ class Scenario:
             raise ValueError("placement and page_zone differ in length")
         if len(self.programs) != self.ncpus:
             raise ValueError("one program per CPU")
+        from .environment import OPTIONS
+        for n in self.env:
+            if n not in OPTIONS:
+                raise ValueError(f"unknown environment option {n!r}")
         for p, where in enumerate(self.placement):
             if where[0] in ("pcp", "held") and not 0 <= where[1] < self.ncpus:
                 raise ValueError(f"page p{p} placed on a CPU that does not exist")
@@ -88,7 +93,7 @@ class Scenario:
             "hotplug": [list(h) for h in self.hotplug],
             "offline": self.offline,
             "hotplug_possible": self.hotplug_possible,
-        }
+        } | ({"env": list(self.env)} if self.env else {})
 
     @classmethod
     def from_json(cls, d: dict) -> "Scenario":
@@ -100,6 +105,7 @@ class Scenario:
             hotplug=tuple(tuple(h) for h in d.get("hotplug", ())),
             offline=d.get("offline", 0),
             hotplug_possible=d.get("hotplug_possible", False),
+            env=tuple(d.get("env", ())),
         ).validate()
 
     def describe(self) -> str:

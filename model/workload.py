@@ -12,7 +12,9 @@ from . import kernel as K
 
 def free_page(rt, cpu, page):
     """`free_hot_cold_page()` (v3.2) of a page this task holds."""
-    yield K.FreeHotColdPage(page)
+    r = yield K.FreeHotColdPage(page)
+    if r is not None and r[0] == "spin":          # environment option no-free-clamp
+        yield K.FreePcppagesBulkSpin(*r[1:])
 
 
 def alloc_page(rt, cpu, zone):

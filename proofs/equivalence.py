@@ -25,7 +25,8 @@ from model import variants
 
 from . import allocator as A
 from . import scan as S
-from .kernel import DEFAULT_TIMEOUT_MS, EncodingBug, Obligation, Proof, Stopwatch, discharge, frozen_config, unknown
+from .kernel import (DEFAULT_TIMEOUT_MS, EncodingBug, Obligation, Proof, Stopwatch, check, discharge, frozen_config,
+                     satisfied_by, unknown)
 from .replay import replay_counterexample
 
 MAX_CPUS, MAX_ZONES, MAX_COUNT = 4, 3, 3
@@ -144,19 +145,82 @@ def replay_scan_cex(prop: str, variant: str, env, mdl) -> dict:
     return replay_counterexample(variant, prop, scn, True, [(("task", caller), idx)], decoded=dec)
 
 
+def _machine(sh, env, read: int, alloc_ok: bool):
+    """An explicit interpretation of a theorem's premises: one online CPU, one zone,
+    count 1, the scan's load `read` (1: quiescent, 0: the page arrived after the load),
+    and the mask that load leaves -> (constants, functions) for `satisfied_by`."""
+    one, val = z3.IntVal(1), z3.IntVal(read)
+    consts = [(env.N, one), (env.Zn, one), (env.caller, z3.IntVal(0)), (env.L, z3.IntVal(0)),
+              (env.online_a, z3.K(S.I, z3.BoolVal(True))), (env.alloc_ok, z3.BoolVal(alloc_ok))]
+    funs = [(env.count_f, one), (env.read_f, val), (env.late_f, z3.IntVal(0))]
+    c = z3.Int("c_machine")
+    mask = z3.Lambda([c], z3.And(0 <= c, c < 1, S.cpu_scanned(sh, env, c), S.has_pages(env, c, env.Zn)))
+    m = z3.Array("m_final", S.I, z3.BoolSort())          # the final mask of `obligations`
+    return consts + [(m, z3.substitute(mask, *consts))], funs
+
+
+def _admits(sh, env, premises, cond, read, alloc_ok, timeout_ms):
+    """'sat' | 'unsat' | 'unknown' for premises AND cond: first on an explicit machine
+    (constructive, no quantified search), then by the solver."""
+    consts, funs = _machine(sh, env, read, alloc_ok)
+    if satisfied_by(list(premises) + [cond], consts, funs, timeout_ms).status == "sat":
+        return "sat"
+    return check(list(premises) + [cond], timeout_ms).status
+
+
+def premise_checks(prop: str, sh, env, obs, timeout_ms=DEFAULT_TIMEOUT_MS):
+    """(config entries derived from the conclusions' premises, what they admit, why not).
+
+    The printed `reads` is what the solver was given: `arbitrary (concurrent)` only if
+    the premises admit a load that differs from its count, `count (quiescent)` only if
+    they imply every load reads its count.  The concurrent theorem must admit such a
+    load, every conclusion a page on a pcp list, and the fallback conclusion a failed
+    allocation."""
+    concl = [o for o in obs if o.name.startswith("conclusion")]
+    page = env.any_cz(lambda c, z: env.count(c, z) > 0)
+    stale = env.any_cz(lambda c, z: env.read(c, z) != env.count(c, z))
+    cfg, admits = {}, []
+    r = _admits(sh, env, concl[0].premises, stale, 0, True, timeout_ms)
+    if r == "unknown":
+        return cfg, (), "could not decide what the premises say of the count loads (z3 unknown)"
+    cfg["reads"] = "arbitrary (concurrent): the premises admit a load != its count" if r == "sat" else \
+        "count (quiescent): the premises imply every load reads its count"
+    for o in concl:
+        ok = "fallback" not in o.name
+        conds = [("a page on a pcp list", page, 1)]
+        if prop == "misses_only_late_arrivals":
+            conds.append(("a count load that differs from the count (a concurrent free or drain)", stale, 0))
+        if not ok:
+            conds.append(("the cpumask allocation failing", z3.Not(env.alloc_ok), 1))
+        for text, cond, read in conds:
+            r = _admits(sh, env, o.premises, cond, read, ok, timeout_ms)
+            head = o.name.split(":")[0]
+            if r == "unsat":
+                return cfg, tuple(admits), f"{head}: the premises exclude {text}: the theorem would be weaker " \
+                                           "than stated"
+            if r != "sat":
+                return cfg, tuple(admits), f"{head}: could not show the premises admit {text} (z3 unknown)"
+            if f"{head}: {text}" not in admits:
+                admits.append(f"{head}: {text}")
+    return cfg, tuple(admits), None
+
+
 def prove(prop: str, variant: str, timeout_ms=DEFAULT_TIMEOUT_MS) -> Proof:
     sw = Stopwatch()
     sh = S.shape_of(variant)
     env = S.SymEnv()
     obs = obligations(prop, sh, env)
     cfg = {"NR_CPUS": "symbolic (>= 1)", "NR_ZONES": "symbolic (>= 1)", "count": "uninterpreted",
-           "reads": "count (quiescent)" if prop == "quiescent_equivalence" else "arbitrary (concurrent)",
            "hotplug": "none during the call", "offstack": "y and n (alloc_ok symbolic)"}
+    derived, admits, why = premise_checks(prop, sh, env, obs, timeout_ms)
+    cfg.update(derived)
     relied = tuple(o.name for o in obs)
+    if why:
+        return unknown(prop, variant, why, sw.seconds, cfg, relied, timeout_ms)
     d = discharge(obs, timeout_ms)
     if d.ok:
         return Proof(prop, variant, "proved", frozen_config(cfg), relied, sw.seconds, timeout_ms,
-                     invariant=S.INVARIANT_TEXT, detail=f"{len(obs)} obligations unsat")
+                     invariant=S.INVARIANT_TEXT, detail=f"{len(obs)} obligations unsat", admits=admits)
     # an obligation failed or was undecided: only a replayed concrete run refutes
     failed = d.failed or f"undecided: {d.unknown}"
     found = smallest_counterexample(prop, sh, timeout_ms)

@@ -53,12 +53,16 @@ class Proof:
     reason: Optional[str] = None         # unknown: why; refuted: the model's violation text
     counterexample: Optional[dict] = field(default=None, compare=False, hash=False)
     detail: str = ""
+    admits: tuple = ()                   # what the premises were shown satisfiable together with
 
     def __post_init__(self):
         if self.grade not in GRADES:
             raise ValueError(f"grade {self.grade!r} is not one of {GRADES}")
         if self.grade == "proved" and not self.invariant:
             raise ValueError("a proved theorem must carry the invariant or argument Z3 checked")
+        if self.grade == "proved" and not self.admits:
+            raise ValueError("a proved theorem must show its premises satisfiable with its witness "
+                             "(else it may be vacuous or weaker than stated)")
         if self.grade == "bounded" and not self.bound:
             raise ValueError("a bounded verdict must state its bound")
         if self.grade == "refuted":
@@ -78,7 +82,7 @@ class Proof:
                 "seconds": round(self.seconds, 4), "bound": self.bound, "invariant": self.invariant,
                 "counterexample": self.counterexample, "relied_on": list(self.relied_on),
                 "config": self.config_dict, "timeout_ms": self.timeout_ms, "reason": self.reason,
-                "detail": self.detail}
+                "detail": self.detail, "premises_admit": list(self.admits)}
 
 
 def frozen_config(d: dict) -> tuple:
@@ -147,6 +151,23 @@ def discharge(obligations, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Discharge:
 def premises_satisfiable(premises, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Answer:
     """A theorem whose premises are unsatisfiable is vacuous: tests call this."""
     return check(list(premises), timeout_ms)
+
+
+def admitted(premises, conditions, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> tuple:
+    """Show `premises` satisfiable together with each (text, condition): what the
+    theorem is about (its witness) and what distinguishes it from a weaker theorem
+    (a concurrent load that differs from the count, an allocation that failed).
+    -> (texts shown, None), or (texts shown so far, why one could not be)."""
+    shown = []
+    for text, cond in conditions:
+        a = check(list(premises) + [cond], timeout_ms)
+        if a.status == "sat":
+            shown.append(text)
+        elif a.status == "unsat":
+            return tuple(shown), f"the premises exclude {text}: the theorem would be weaker than stated"
+        else:
+            return tuple(shown), f"could not show the premises admit {text} ({a.reason})"
+    return tuple(shown), None
 
 
 class Stopwatch:

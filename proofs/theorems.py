@@ -54,6 +54,15 @@ def expected() -> dict:
 
 
 def run(t: Theorem, timeout_ms: int = DEFAULT_TIMEOUT_MS, budget_s: float = 20.0) -> Proof:
+    """Grade one theorem -- unless the conformance gate (proofs/gate.py) finds the
+    encoding and the model disagree, which is `unknown` whatever the solver says."""
+    from .gate import differences
+    from .kernel import unknown
+    diffs = differences(t.encoding, t.prop, t.variant)
+    if diffs:
+        return unknown(t.prop, t.variant, f"the encoding and the model disagree (proofs/gate.py): {diffs[0]}"
+                       + (f" (and {len(diffs) - 1} more)" if len(diffs) > 1 else ""),
+                       config={"encoding": t.encoding}, timeout_ms=timeout_ms)
     if t.encoding == "scan":
         from . import equivalence
         return equivalence.prove(t.prop, t.variant, timeout_ms)

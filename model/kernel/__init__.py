@@ -21,7 +21,8 @@ actor's CPU has drained its buffer.  The list itself is written directly: only
 """
 
 from .base import Op, Out, _bulk_free, _set2  # noqa: F401
-from .pcp import (FreeHotColdPage, RmqueueReadBatch, RmqueueRefillTake, ReadPcpCount, DrainPagesZone, RemoteDrainBegin, ZonePcpDisable)  # noqa: F401
+from .pcp import (FreeHotColdPage, FreePcppagesBulkSpin, RmqueueReadBatch, RmqueueRefillTake, ReadPcpCount,  # noqa: F401
+                  DrainPagesZone, RemoteDrainBegin, ZonePcpDisable, zone_pcp_disable)
 from .smp import (LocalRun, CpumaskPrivate, CpumaskShared, CpumaskRead, ReadOnlineMask, SmpCallFunctionMany, WaitForHandlers, LocalIrq, QueueWorkOn, HandlerEnter, HandlerExit)  # noqa: F401
 from .sync import (PcpSpinLock, PcpSpinUnlock, MutexTrylock, MutexLock, MutexUnlock)  # noqa: F401
 from .alloc import (ZallocCpumaskVar, FreeCpumaskVar, DirectReclaimEnter, RetryAllocation, DirectReclaimExit)  # noqa: F401

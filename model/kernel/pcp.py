@@ -48,9 +48,35 @@ class FreeHotColdPage(Op):
             k = k.with_pcp(c, z, lst, cnt)
         high, batch = k.view_high_batch(c, z)
         if cnt >= high:
+            if batch > cnt and "no-free-clamp" in rt.scenario.env:
+                # before 88e8ac11d2ea: free_pcppages_bulk(zone, batch) frees the cnt
+                # pages there are, then its loop looks for more forever, IRQs off
+                k, ev = _bulk_free(rt, k, c, z, cnt, a.call, c, "spill")
+                evs.append(ev)
+                return [Out(k.with_irq(c, a.aid), ("spin", z, batch, cnt), tuple(evs))]
             k, ev = _bulk_free(rt, k, c, z, min(cnt, batch), a.call, c, "spill")
             evs.append(ev)
         return [Out(k, None, tuple(evs))]
+
+
+class FreePcppagesBulkSpin(Op):
+    """The rest of `free_pcppages_bulk(zone, batch, pcp)` before 88e8ac11d2ea when
+    the lists hold fewer than `batch` pages: `while (count)` walks the empty lists
+    forever with IRQs off.  Never enabled: the task is stuck, and so is every IPI
+    sent to its CPU (environment option no-free-clamp, model/environment.py)."""
+    __slots__ = ("zone", "batch", "had")
+
+    def __init__(self, zone, batch, had):
+        self.zone, self.batch, self.had = zone, batch, had
+
+    def footprint(self, rt, a):
+        return frozenset(), frozenset()
+
+    def guard(self, rt, node, a):
+        return False
+
+    def apply(self, rt, node, a):          # pragma: no cover - never enabled
+        raise AssertionError("free_pcppages_bulk() spinning is never enabled")
 
 
 class RmqueueReadBatch(Op):
@@ -174,25 +200,37 @@ class RemoteDrainBegin(Op):
         return [Out(node.k, None, (Ev("remote_drain", a.cpu, a.call, target=self.target, zone=self.zone),))]
 
 
+def zone_pcp_disable(rt, zone):
+    """`zone_pcp_disable(zone)`: one step, or -- environment option
+    two-step-high-batch -- `high = 0`, then `batch = 1`, two steps."""
+    if "two-step-high-batch" in rt.scenario.env:
+        yield ZonePcpDisable(zone, "high")
+        yield ZonePcpDisable(zone, "batch")
+    else:
+        yield ZonePcpDisable(zone)
+
+
 class ZonePcpDisable(Op):
     """`zone_pcp_disable(zone)` (v5.11, ec6e8c7e0314 series) as one step: `batch = 1`
     and `high = 0` for every possible CPU (`__zone_set_pageset_high_and_batch()`,
     written together: writing them apart in the wrong order is the 2020 hang).  For
     older eras "disable then drain" means the same write (DESIGN.md §2)."""
-    __slots__ = ("zone",)
+    __slots__ = ("zone", "part")
 
     def footprint(self, rt, a):
         return frozenset(), frozenset({("HB", self.zone)})
 
-    def __init__(self, zone):
+    def __init__(self, zone, part="both"):
         self.zone = zone
+        self.part = part            # both | high | batch (two-step-high-batch)
 
     def apply(self, rt, node, a):
         k = node.k
         z = self.zone
         old = (k.high[z], k.batch[z])
+        new = (0 if self.part != "batch" else old[0], 1 if self.part != "high" else old[1])
         if rt.tso:
-            k = k.with_sbuf(a.cpu, k.sbuf[a.cpu] + (("highbatch", z, 0, 1),))
+            k = k.with_sbuf(a.cpu, k.sbuf[a.cpu] + (("highbatch", z) + new,))
         else:
-            k = k._replace(high=k.high[:z] + (0,) + k.high[z + 1:], batch=k.batch[:z] + (1,) + k.batch[z + 1:])
-        return [Out(k, None, (Ev("disable", a.cpu, a.call, zone=z, old=old, new=(0, 1)),))]
+            k = k._replace(high=k.high[:z] + (new[0],) + k.high[z + 1:], batch=k.batch[:z] + (new[1],) + k.batch[z + 1:])
+        return [Out(k, None, (Ev("disable", a.cpu, a.call, zone=z, old=old, new=new),))]

@@ -65,7 +65,7 @@ class Variant:
     def disable_then_drain(self, rt, cpu, zone):
         """Before v5.11 there is no zone_pcp_disable(): the same write, then the
         era's own drain (`drain_all_pages()`, or `(zone)` from v3.19)."""
-        yield K.ZonePcpDisable(zone)
+        yield from K.zone_pcp_disable(rt, zone)
         yield from self.drain_all_pages(rt, cpu, zone if self.zone_arg else None, depth=0, force=False)
 
     def drain_all_pages(self, rt, cpu, zone, depth, force):

@@ -195,7 +195,7 @@ class V511ForceAll(V411WqMutex):
     work_takes_zone = True
 
     def disable_then_drain(self, rt, cpu, zone):
-        yield K.ZonePcpDisable(zone)
+        yield from K.zone_pcp_disable(rt, zone)
         yield from self.drain_all_pages(rt, cpu, zone, depth=0, force=True)
 
 
